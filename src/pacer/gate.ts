@@ -1,0 +1,63 @@
+import { type BackoffPolicy, rateLimitWait } from "../retry/backoff.js";
+
+/** Why the gate closed, as hooks report it. */
+export type GateReason = "retry-after" | "reset" | "backoff";
+
+/**
+ * A key's gate: a 429 closes it for every request of the key, queued or new, until the server's
+ * `Retry-After` has passed (DESIGN.md principle 3; the lesson of octokit/plugin-throttling#629).
+ *
+ * 429s count as one episode while they answer sends granted before the gate closed: a burst of
+ * concurrent requests refused together is one refusal, not thirty-two, and doubles nothing.
+ * A 429 for a send granted after the gate reopened is the next consecutive one and doubles the
+ * wait (CampOne: "on the next failure double the wait"); a success of such a send resets it.
+ */
+export class Gate {
+  private openAtMs = Number.NEGATIVE_INFINITY;
+  private consecutive = 0;
+  /** The last send sequence number granted when the current episode began. */
+  private episodeLastSeq = -1;
+
+  constructor(
+    private readonly policy: BackoffPolicy,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get openAt(): number {
+    return this.openAtMs;
+  }
+
+  isOpen(now: number): boolean {
+    return now >= this.openAtMs;
+  }
+
+  /**
+   * A 429 answered send `seq`; `lastGrantedSeq` is the newest send granted so far.
+   * Returns how long the key now waits, and on what grounds.
+   */
+  close(
+    now: number,
+    seq: number,
+    lastGrantedSeq: number,
+    signals: { retryAfterMs?: number; resetMs?: number },
+  ): { waitMs: number; reason: GateReason; newEpisode: boolean } {
+    const newEpisode = seq > this.episodeLastSeq;
+    if (newEpisode) {
+      this.consecutive++;
+      this.episodeLastSeq = lastGrantedSeq;
+    }
+    const { waitMs, reason } = rateLimitWait({
+      ...signals,
+      consecutive429: this.consecutive,
+      policy: this.policy,
+      random: this.random,
+    });
+    this.openAtMs = Math.max(this.openAtMs, now + waitMs);
+    return { waitMs: this.openAtMs - now, reason, newEpisode };
+  }
+
+  /** A send granted after the last episode began got through: the doubling starts over. */
+  succeeded(seq: number): void {
+    if (seq > this.episodeLastSeq) this.consecutive = 0;
+  }
+}

@@ -1,0 +1,315 @@
+import type { Clock } from "../clock.js";
+import type { BackoffPolicy } from "../retry/backoff.js";
+import { PacerDeadlineError } from "./deadline-error.js";
+import { Gate } from "./gate.js";
+import { RollingWindow } from "./rolling-window.js";
+import { ServerBudget } from "./server-budget.js";
+import type { AcquireOptions, Limit, Permit, ReleaseResult, SendOutcome, WaitReason } from "./types.js";
+
+export interface KeyPacerConfig {
+  /** The key's limits as configured; the longest is the one `RateLimit-*` headers describe. */
+  limits: readonly Limit[];
+  /** Hold all but one request until the first response says whether the server sends budget headers. */
+  probeFirst: boolean;
+  /** Waits after a 429 (doubling, caps, jitter). */
+  backoff: BackoffPolicy;
+  clock: Clock;
+  random?: () => number;
+}
+
+interface Waiter {
+  resolve(permit: Permit): void;
+  reject(reason: unknown): void;
+  deadline: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+type Verdict = { ok: true; probe: boolean } | { ok: false; reason: WaitReason; at: number };
+
+/**
+ * The pacer of one key: decides when each of the key's requests may be sent.
+ *
+ * Requests wait in one FIFO queue; only its head is ever considered, and one timer per key
+ * wakes it at the earliest moment something can change. Everything a send needs to respect —
+ * the gate, the server's budget, the local rolling windows, the probe — is asked in `verdict`.
+ */
+export class KeyPacer {
+  private readonly windows: RollingWindow[];
+  /** Index of the window the server's headers describe: the longest. */
+  private readonly described: number;
+  private readonly budget: ServerBudget;
+  private readonly gate: Gate;
+  private readonly clock: Clock;
+  private readonly queue: Waiter[] = [];
+  private sentSeq = 0;
+  private inFlight = 0;
+  private probeFirst: boolean;
+  private probeInFlight = false;
+  private headersSeen = false;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private timer: AbortController | undefined;
+  private lastActivity: number;
+
+  constructor(config: KeyPacerConfig) {
+    this.clock = config.clock;
+    this.windows = config.limits.map((l) => new RollingWindow(l.limit, l.windowMs));
+    this.described = longestWindow(config.limits);
+    this.budget = new ServerBudget(config.limits[this.described]!.windowMs);
+    this.gate = new Gate(config.backoff, config.random);
+    this.probeFirst = config.probeFirst;
+    this.lastActivity = this.clock.now();
+  }
+
+  /** Resolves with a permit as soon as the key may send; rejects on abort or a deadline it cannot meet. */
+  acquire(options: AcquireOptions = {}): Promise<Permit> {
+    const { signal, deadline = Number.POSITIVE_INFINITY, onWait } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    this.lastActivity = this.clock.now();
+    if (this.queue.length === 0) {
+      const verdict = this.verdict(this.clock.now());
+      if (verdict.ok) return Promise.resolve(this.grant(verdict.probe));
+      if (Number.isFinite(verdict.at) && verdict.at > deadline)
+        return Promise.reject(this.deadlineError(verdict));
+      onWait?.({ reason: verdict.reason, ms: finiteOrUndefined(verdict.at - this.clock.now()) });
+    } else {
+      const verdict = this.verdict(this.clock.now());
+      const reason = verdict.ok ? "window" : verdict.reason;
+      onWait?.({ reason, ms: verdict.ok ? undefined : finiteOrUndefined(verdict.at - this.clock.now()) });
+    }
+    return new Promise<Permit>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, deadline, signal, onAbort: undefined };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.queue.indexOf(waiter);
+          if (i === -1) return;
+          this.queue.splice(i, 1);
+          reject(signal.reason);
+          this.pump();
+        };
+        signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      this.queue.push(waiter);
+      this.pump();
+    });
+  }
+
+  /** Requests waiting for a permit. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** The earliest moment the next request could be sent, as far as the pacer knows now. */
+  nextSendAt(): number {
+    const now = this.clock.now();
+    const verdict = this.verdict(now);
+    return verdict.ok ? now : verdict.at;
+  }
+
+  /** Nothing waiting, nothing in flight, and no activity for longer than the longest window. */
+  isIdle(now: number): boolean {
+    const longest = this.windows[this.described]!.windowMs;
+    return (
+      this.queue.length === 0 &&
+      this.inFlight === 0 &&
+      this.gate.isOpen(now) &&
+      now - this.lastActivity > longest
+    );
+  }
+
+  /** Rejects every waiter with `reason` and stops the timer; permits already granted may still be released. */
+  close(reason: unknown): void {
+    for (const waiter of this.queue.splice(0)) {
+      this.detach(waiter);
+      waiter.reject(reason);
+    }
+    this.arm(Number.POSITIVE_INFINITY);
+  }
+
+  private verdict(now: number): Verdict {
+    if (!this.gate.isOpen(now)) return { ok: false, reason: "gate", at: this.gate.openAt };
+    const learning = this.probeFirst && !this.headersSeen;
+    if (learning && this.inFlight > 0) return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
+    const budgetFresh = this.budget.isFresh(now);
+    let at = now;
+    let reason: WaitReason = "window";
+    let probe = learning;
+    for (let i = 0; i < this.windows.length; i++) {
+      if (i === this.described && budgetFresh) continue;
+      const freeAt = this.windows[i]!.nextFreeAt(now);
+      if (freeAt <= now) continue;
+      if (i === this.described && this.budget.isStale(now)) {
+        // The server said its window has reset since: one probe may look, overriding the local log.
+        if (this.probeInFlight) return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
+        probe = true;
+        continue;
+      }
+      if (freeAt > at) at = freeAt;
+    }
+    if (budgetFresh) {
+      const freeAt = this.budget.nextFreeAt(now, this.sentSeq);
+      if (freeAt > at) {
+        at = freeAt;
+        reason = "budget";
+      }
+    }
+    return at > now ? { ok: false, reason, at } : { ok: true, probe };
+  }
+
+  private grant(probe: boolean): Permit {
+    const seq = this.sentSeq++;
+    const grantedAt = this.clock.now();
+    this.inFlight++;
+    if (probe) this.probeInFlight = true;
+    for (const w of this.windows) w.reserve();
+    let released = false;
+    return {
+      seq,
+      grantedAt,
+      probe,
+      release: (outcome) => {
+        if (released) return {};
+        released = true;
+        return this.release(seq, grantedAt, probe, outcome);
+      },
+    };
+  }
+
+  private release(seq: number, sentAt: number, probe: boolean, outcome: SendOutcome): ReleaseResult {
+    const now = this.clock.now();
+    this.lastActivity = now;
+    this.inFlight--;
+    if (probe) this.probeInFlight = false;
+    const result: ReleaseResult = {};
+    if (outcome.kind === "unsent") {
+      for (const w of this.windows) w.cancel();
+    } else if (outcome.kind === "failed") {
+      // It may have reached the server: count it.
+      for (const w of this.windows) w.complete(now, true);
+    } else {
+      for (const w of this.windows) w.complete(now, outcome.counted);
+      this.learn(seq, sentAt, now, outcome);
+      if (outcome.status === 429) {
+        const { waitMs, reason, newEpisode } = this.gate.close(now, seq, this.sentSeq - 1, {
+          retryAfterMs: outcome.retryAfterMs,
+          resetMs: outcome.rateLimit?.resetMs,
+        });
+        if (newEpisode) this.lowerLimitAfter429();
+        result.gate = { waitMs, reason };
+      } else {
+        this.gate.succeeded(seq);
+      }
+    }
+    this.pump();
+    return result;
+  }
+
+  /** Takes in what a response's headers say about the budget. */
+  private learn(seq: number, sentAt: number, now: number, outcome: SendOutcome & { kind: "response" }): void {
+    const snapshot = outcome.rateLimit;
+    if (!snapshot) {
+      // A counted response without headers: this server does not send them (or stopped).
+      if (outcome.counted) {
+        this.probeFirst = false;
+        if (this.budget.isStale(now)) this.budget.clear();
+      }
+      return;
+    }
+    this.headersSeen = true;
+    this.budget.observe({ seq, sentAt, observedAt: now, snapshot });
+    if (snapshot.limit !== undefined && snapshot.limit >= 1) {
+      const i = this.windowFor(snapshot.windowMs);
+      this.windows[i]!.setLimit(Math.floor(snapshot.limit));
+    }
+  }
+
+  /**
+   * A server without budget headers refused us: our configured limit is above the key's real one
+   * (CampOne operators set limits per key). Lower the local limit to what the window really held,
+   * so the next window is not refused again. Only ever lowers, and only on the first 429 of an
+   * episode: the others answer sends that were already refused.
+   */
+  private lowerLimitAfter429(): void {
+    if (this.headersSeen) return;
+    const window = this.windows[this.described]!;
+    // The refused send is in the log when the server counts 429s (CampOne); it held one fewer.
+    const held = window.countedSince(this.clock.now()) - 1;
+    if (held >= 1 && held < window.limit) window.setLimit(held);
+  }
+
+  private windowFor(windowMs: number | undefined): number {
+    if (windowMs !== undefined) {
+      const i = this.windows.findIndex((w) => w.windowMs === windowMs);
+      if (i !== -1) return i;
+    }
+    return this.described;
+  }
+
+  /** Grants the head of the queue while the key may send; then sleeps until something can change. */
+  private pump(): void {
+    const now = this.clock.now();
+    while (this.queue.length > 0) {
+      const verdict = this.verdict(now);
+      if (!verdict.ok) {
+        this.failWaitersPast(verdict);
+        this.arm(verdict.at);
+        return;
+      }
+      const waiter = this.queue.shift()!;
+      this.detach(waiter);
+      waiter.resolve(this.grant(verdict.probe));
+    }
+    this.arm(Number.POSITIVE_INFINITY);
+  }
+
+  /** No waiter can send before the head does: those whose deadline comes first fail now. */
+  private failWaitersPast(verdict: Verdict & { ok: false }): void {
+    if (!Number.isFinite(verdict.at)) return;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const waiter = this.queue[i]!;
+      if (waiter.deadline >= verdict.at) continue;
+      this.queue.splice(i, 1);
+      this.detach(waiter);
+      waiter.reject(this.deadlineError(verdict));
+    }
+  }
+
+  private deadlineError(verdict: Verdict & { ok: false }): PacerDeadlineError {
+    const reason = verdict.reason === "probe" ? "window" : verdict.reason;
+    return new PacerDeadlineError(verdict.at, Math.max(0, verdict.at - this.clock.now()), reason);
+  }
+
+  private detach(waiter: Waiter): void {
+    if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
+  }
+
+  /** Keeps exactly one timer per key, set for the earliest moment the head could be granted. */
+  private arm(at: number): void {
+    if (at === this.timerAt) return;
+    this.timer?.abort();
+    this.timer = undefined;
+    this.timerAt = at;
+    if (!Number.isFinite(at)) return;
+    const timer = new AbortController();
+    this.timer = timer;
+    this.clock.sleep(Math.max(0, at - this.clock.now()), timer.signal).then(
+      () => {
+        if (this.timer !== timer) return;
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      () => {},
+    );
+  }
+}
+
+function longestWindow(limits: readonly Limit[]): number {
+  let best = 0;
+  for (let i = 1; i < limits.length; i++) if (limits[i]!.windowMs > limits[best]!.windowMs) best = i;
+  return best;
+}
+
+function finiteOrUndefined(ms: number): number | undefined {
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * One `limit per windowMs` rule kept as an exact rolling log of the key's last `limit` sends.
+ *
+ * A send is "in flight" from the moment it is granted until its response arrives; from then on
+ * it ages from the arrival time, the latest moment the server can have counted it. Ageing from
+ * the send time instead would let a slow first request and a fast second one fall into a single
+ * server window. "At most `limit` sends in any `windowMs`" measured this way is safe whatever
+ * the server counts with: fixed windows, rolling windows or token buckets (docs/pacing.md).
+ */
+export class RollingWindow {
+  /** Arrival times of counted sends, oldest first; a ring of capacity `limit`. */
+  private times: number[];
+  private head = 0;
+  private size = 0;
+  private inFlight = 0;
+
+  constructor(
+    private limitValue: number,
+    readonly windowMs: number,
+  ) {
+    this.times = new Array<number>(limitValue);
+  }
+
+  get limit(): number {
+    return this.limitValue;
+  }
+
+  /** Sends counted against this window at `now`: those in flight and those younger than the window. */
+  used(now: number): number {
+    this.expire(now);
+    return this.inFlight + this.size;
+  }
+
+  /**
+   * The earliest moment a send would fit, `now` if it fits already, `Infinity` when only
+   * responses still in flight can free a slot (their age starts when they arrive).
+   */
+  nextFreeAt(now: number): number {
+    const over = this.used(now) - this.limitValue + 1;
+    if (over <= 0) return now;
+    if (over > this.size) return Number.POSITIVE_INFINITY;
+    return this.at(over - 1) + this.windowMs;
+  }
+
+  reserve(): void {
+    this.inFlight++;
+  }
+
+  /** The send's response arrived (or it failed in flight); `counted: false` gives its slot back. */
+  complete(arrivedAt: number, counted: boolean): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (counted) this.push(arrivedAt);
+  }
+
+  /** A reserved send never left: its slot is free again. */
+  cancel(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+  }
+
+  /** Counted sends still inside the window (in flight excluded). */
+  countedSince(now: number): number {
+    this.expire(now);
+    return this.size;
+  }
+
+  /** Replaces the limit (a server's `RateLimit-Limit`, or one learned from a 429), keeping the newest entries. */
+  setLimit(limit: number): void {
+    if (limit === this.limitValue) return;
+    const kept: number[] = [];
+    for (let i = Math.max(0, this.size - limit); i < this.size; i++) kept.push(this.at(i));
+    this.times = new Array<number>(limit);
+    for (let i = 0; i < kept.length; i++) this.times[i] = kept[i]!;
+    this.head = 0;
+    this.size = kept.length;
+    this.limitValue = limit;
+  }
+
+  private at(i: number): number {
+    return this.times[(this.head + i) % this.limitValue]!;
+  }
+
+  private push(t: number): void {
+    if (this.size === this.limitValue) {
+      // Full: the oldest entry is dropped; with `limit` younger sends it can never decide anything.
+      this.times[this.head] = t;
+      this.head = (this.head + 1) % this.limitValue;
+      return;
+    }
+    this.times[(this.head + this.size) % this.limitValue] = t;
+    this.size++;
+  }
+
+  private expire(now: number): void {
+    const horizon = now - this.windowMs;
+    while (this.size > 0 && this.times[this.head]! <= horizon) {
+      this.head = (this.head + 1) % this.limitValue;
+      this.size--;
+    }
+  }
+}

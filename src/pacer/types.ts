@@ -1,0 +1,68 @@
+import type { RateLimitSnapshot } from "../headers/types.js";
+
+/** One rate limit: at most `limit` requests in any `windowMs` milliseconds. */
+export interface Limit {
+  /** Requests allowed per window. An integer from 1 and up. */
+  limit: number;
+  /** Window length in milliseconds. */
+  windowMs: number;
+}
+
+/** Why a request is held back, as hooks report it. */
+export type WaitReason =
+  /** A 429 closed the key's gate until `Retry-After` (or the backoff) has passed. */
+  | "gate"
+  /** The server's budget (`RateLimit-Remaining`) is spent until its reset or refill. */
+  | "budget"
+  /** A local rolling window (configured, or learned from headers) is full. */
+  | "window"
+  /** One probe is out to learn the server's budget; the rest wait for its answer. */
+  | "probe";
+
+export interface WaitInfo {
+  reason: WaitReason;
+  /** Expected wait in milliseconds; undefined while it depends on responses still in flight. */
+  ms: number | undefined;
+}
+
+/** How a granted send ended, as the pacer needs to know it. */
+export type SendOutcome =
+  | {
+      kind: "response";
+      status: number;
+      /** Whether the server counted the request against the key (CampOne: not a 401). */
+      counted: boolean;
+      rateLimit?: RateLimitSnapshot | undefined;
+      retryAfterMs?: number | undefined;
+    }
+  /** Sent, but no response (connection reset, timeout, abort in flight): it may have been counted. */
+  | { kind: "failed" }
+  /** Never left the process: its slot is given back whole. */
+  | { kind: "unsent" };
+
+/** What the pacer concluded from an outcome, for the caller's hooks. */
+export interface ReleaseResult {
+  /** Set when the outcome was a 429: how long the key's gate is now closed, and why. */
+  gate?: { waitMs: number; reason: "retry-after" | "reset" | "backoff" };
+}
+
+/** Permission to send one request now. Release it exactly once with how the send ended. */
+export interface Permit {
+  /** Position of the send in the key's order of sends. */
+  readonly seq: number;
+  /** The moment the permit was granted (the clock's time). */
+  readonly grantedAt: number;
+  /** Whether this send is the probe that the other requests of the key wait on. */
+  readonly probe: boolean;
+  /** Later calls are ignored, so a `finally` may release what a `catch` already released. */
+  release(outcome: SendOutcome): ReleaseResult;
+}
+
+export interface AcquireOptions {
+  /** Aborting removes the waiter from the queue and rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
+  /** Epoch milliseconds. If the key cannot send before it, acquire fails at once with `PacerDeadlineError`. */
+  deadline?: number | undefined;
+  /** Called once when the request has to wait, with the reason and the expected wait. */
+  onWait?: ((info: WaitInfo) => void) | undefined;
+}
