@@ -1,0 +1,232 @@
+/**
+ * Keeping the API key out of errors (issue 7, "Secrets"). Two mechanisms:
+ *
+ * - `redactUrl` removes what *looks* secret in a URL whatever the key is: userinfo, the fragment,
+ *   and the value of any query parameter whose name says key/token/secret/password/signature.
+ * - `createRedactor(secrets)` replaces every occurrence of the given strings (the API key, in the
+ *   forms it takes when percent- or JSON-encoded) by `[REDACTED]`, wherever a server reflected it:
+ *   status text, body, message, request id, a wrapped `cause`.
+ */
+
+/** What replaces a secret found in text. */
+export const REDACTED = "[REDACTED]";
+
+/** What replaces the value of a query parameter that looks secret (URL-safe, no brackets). */
+const REDACTED_QUERY_VALUE = "REDACTED";
+
+/** Whole words of a parameter name that mark it secret (`api_key`, `X-Amz-Signature`, `sig`). */
+const SECRET_WORDS = new Set([
+  "key",
+  "apikey",
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "signature",
+  "sig",
+  "credential",
+  "credentials",
+  "auth",
+  "authorization",
+  "session",
+  "jwt",
+]);
+
+/** Endings that mark a run-together name secret (`accesstoken`, `clientsecret`, `xapikey`). */
+const SECRET_SUFFIXES = ["token", "secret", "password", "apikey", "signature", "credential"];
+
+/** True when a query parameter's name looks like it carries a credential. Over-matching only hides a value in an error. */
+export function isSecretParamName(name: string): boolean {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== "");
+  return words.some((word) => SECRET_WORDS.has(word) || SECRET_SUFFIXES.some((end) => word.endsWith(end)));
+}
+
+const RELATIVE_BASE = "http://relative.invalid";
+
+/**
+ * The URL as an error may show it: no userinfo, no fragment (never sent anyway; OAuth puts tokens
+ * there), secret-looking query values replaced by `REDACTED`. Other parameters keep their exact
+ * encoding. A relative URL stays relative. Never throws.
+ */
+export function redactUrl(input: string | URL): string {
+  let text: string;
+  try {
+    text = typeof input === "string" ? input : input.href;
+  } catch {
+    return "";
+  }
+  let parsed: URL | undefined;
+  let relative = false;
+  try {
+    parsed = new URL(text);
+  } catch {
+    try {
+      parsed = new URL(text, RELATIVE_BASE);
+      relative = parsed.origin === RELATIVE_BASE;
+    } catch {
+      parsed = undefined;
+    }
+  }
+  if (parsed === undefined) return stripQueryAndUserinfo(text);
+  const query = redactQuery(parsed.search.slice(1));
+  parsed.username = "";
+  parsed.password = "";
+  parsed.hash = "";
+  parsed.search = "";
+  const base = relative ? parsed.href.slice(RELATIVE_BASE.length) : parsed.href;
+  return query === "" ? base : `${base}?${query}`;
+}
+
+function redactQuery(query: string): string {
+  if (query === "") return "";
+  return query
+    .split("&")
+    .map((part) => {
+      const eq = part.indexOf("=");
+      const rawName = eq === -1 ? part : part.slice(0, eq);
+      let name = rawName;
+      try {
+        name = decodeURIComponent(rawName.replace(/\+/g, " "));
+      } catch {
+        // a malformed escape: judge the raw name
+      }
+      return isSecretParamName(name) ? `${rawName}=${REDACTED_QUERY_VALUE}` : part;
+    })
+    .join("&");
+}
+
+/** Last resort for text no URL parser accepts: drop everything after `?`/`#` and any `userinfo@`. */
+function stripQueryAndUserinfo(text: string): string {
+  const cut = text.search(/[?#]/);
+  const head = cut === -1 ? text : text.slice(0, cut);
+  return head.replace(/\/\/[^/]*@/, "//");
+}
+
+/** Replaces known secrets in text and in values that hold text. */
+export interface Redactor {
+  /** False when no secret was given: every method returns its input unchanged. */
+  readonly active: boolean;
+  text(value: string): string;
+  /** A copy of a JSON-like value with secrets replaced in every string (keys included). */
+  deep(value: unknown): unknown;
+  /** The cause unchanged when no secret is in it, else a redacted copy of the same class. */
+  cause(value: unknown): unknown;
+}
+
+const MAX_DEPTH = 32;
+
+/**
+ * A redactor for the given secrets. Each secret is also matched in the encodings it takes when a
+ * server reflects it: percent-encoded (component, URI, form) and JSON-escaped. Empty strings are
+ * ignored.
+ */
+export function createRedactor(secrets: readonly string[] | undefined): Redactor {
+  const pattern = secretPattern(secrets);
+  if (pattern === undefined) {
+    return { active: false, text: (value) => value, deep: (value) => value, cause: (value) => value };
+  }
+  const mentions = (value: string) => {
+    pattern.lastIndex = 0;
+    return pattern.test(value);
+  };
+  const text = (value: string) => value.replace(pattern, REDACTED);
+  const deep = (value: unknown, depth = 0, seen = new WeakSet<object>()): unknown => {
+    if (typeof value === "string") return text(value);
+    if (typeof value !== "object" || value === null) return value;
+    if (seen.has(value) || depth >= MAX_DEPTH) return "[…]";
+    seen.add(value);
+    if (Array.isArray(value)) return value.map((item) => deep(item, depth + 1, seen));
+    const entries: [string, unknown][] = [];
+    for (const key of Object.keys(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      if (descriptor === undefined || !("value" in descriptor)) continue; // never run a getter
+      entries.push([text(key), deep(descriptor.value, depth + 1, seen)]);
+    }
+    // fromEntries defines own properties: a `__proto__` key stays a key, it sets no prototype.
+    return Object.fromEntries(entries);
+  };
+  const containsSecret = (value: unknown, depth: number, seen: WeakSet<object>): boolean => {
+    if (typeof value === "string") return mentions(value);
+    if (typeof value !== "object" || value === null || depth >= MAX_DEPTH || seen.has(value)) return false;
+    seen.add(value);
+    for (const key of Reflect.ownKeys(value)) {
+      if (typeof key === "string" && mentions(key)) return true;
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      if (
+        descriptor !== undefined &&
+        "value" in descriptor &&
+        containsSecret(descriptor.value, depth + 1, seen)
+      ) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const cause = (value: unknown, depth = 0): unknown => {
+    if (!containsSecret(value, 0, new WeakSet())) return value;
+    if (!(value instanceof Error)) return deep(value);
+    return copyError(value, depth);
+  };
+  // Never mutate the caller's error (it may be shared); copy it with the same prototype, so
+  // `instanceof` and `code` checks on `err.cause` keep working.
+  const copyError = (error: Error, depth: number): Error => {
+    const message = typeof error.message === "string" ? text(error.message) : "";
+    let copy: Error;
+    try {
+      const target = typeof error.constructor === "function" ? error.constructor : Error;
+      copy = Reflect.construct(Error, [message], target) as Error;
+    } catch {
+      copy = new Error(message);
+    }
+    for (const key of Reflect.ownKeys(error)) {
+      if (key === "message") continue;
+      const descriptor = Object.getOwnPropertyDescriptor(error, key);
+      if (descriptor === undefined || !("value" in descriptor)) continue;
+      let redacted: unknown;
+      if (key === "cause") redacted = depth >= 4 ? undefined : cause(descriptor.value, depth + 1);
+      else if (key === "stack" && typeof descriptor.value === "string") redacted = text(descriptor.value);
+      else redacted = deep(descriptor.value);
+      try {
+        Object.defineProperty(copy, key, { ...descriptor, value: redacted });
+      } catch {
+        // a non-configurable property of the copy's own: keep the copy's value
+      }
+    }
+    return copy;
+  };
+  return { active: true, text, deep: (value) => deep(value), cause: (value) => cause(value) };
+}
+
+function secretPattern(secrets: readonly string[] | undefined): RegExp | undefined {
+  const variants = new Set<string>();
+  for (const secret of secrets ?? []) {
+    if (typeof secret !== "string" || secret === "") continue;
+    variants.add(secret);
+    variants.add(JSON.stringify(secret).slice(1, -1));
+    for (const encode of [encodeURIComponent, encodeURI, formEncode]) {
+      try {
+        variants.add(encode(secret));
+      } catch {
+        // a lone surrogate cannot be percent-encoded, so it cannot appear encoded either
+      }
+    }
+  }
+  variants.delete("");
+  if (variants.size === 0) return undefined;
+  // Longest first, so a secret that contains another is replaced whole.
+  const alternatives = [...variants].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  return new RegExp(alternatives.join("|"), "g");
+}
+
+function formEncode(value: string): string {
+  return new URLSearchParams([["", value]]).toString().slice(1);
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
