@@ -1,0 +1,162 @@
+import { redactUrl } from "../errors/redact.js";
+import type { RateLimitSnapshot } from "../headers/types.js";
+import { emit } from "../hooks.js";
+import { transientBackoff } from "../retry/backoff.js";
+import { type AttemptFailure, decideRetry, type RetryCounts } from "../retry/decide.js";
+import { type AttemptResult, sendAttempt } from "./attempt.js";
+import type { CallContext } from "./context.js";
+import type { PreparedRequest } from "./prepare.js";
+import { MAX_REDIRECTS, redirectedRequest } from "./redirect.js";
+
+/** How a call ended with a response (any status): what `fetch` resolves with and `request` reads. */
+export interface CallResult {
+  response: Response;
+  /** The final request: after redirects, its URL and method. */
+  request: PreparedRequest;
+  attempts: number;
+  rateLimit: RateLimitSnapshot | undefined;
+  retryAfterMs: number | undefined;
+}
+
+/**
+ * One call: attempts until a response is final, a failure is not retryable, or the retry budget is
+ * spent. Rate-limit waits belong to the key (the pacer's gate holds the next attempt); transient
+ * waits belong to the request (a full-jitter backoff here, on the injected clock).
+ *
+ * The loop is ours, not p-retry's: p-retry 7 sleeps on the real `setTimeout` and measures
+ * `maxRetryTime` on `performance.now()`, outside the injected clock, and has no per-attempt
+ * server-given delay (p-retry#27). docs/design.md says more.
+ */
+export async function performCall(ctx: CallContext, first: PreparedRequest): Promise<CallResult> {
+  const { options } = ctx;
+  const { clock } = options;
+  const counts: RetryCounts = { transient: 0, rateLimited: 0 };
+  let request = first;
+  let redirects = 0;
+  for (let attempt = 1; ; attempt++) {
+    ctx.progress.attempts = attempt;
+    const result = await sendAttempt(ctx, request, attempt);
+    if (result.kind === "response") {
+      const next = redirectedRequest(result.response, request, options.baseUrl);
+      if (next && redirects < MAX_REDIRECTS) {
+        redirects++;
+        await discard(result.response);
+        if (!next.sameOrigin) return followElsewhere(ctx, next.request, attempt);
+        request = next.request;
+        continue;
+      }
+      if (request.redirect === "error" && isRedirect(result.response.status)) {
+        await discard(result.response);
+        throw new TypeError(`Redirect refused: the request was made with redirect: "error"`);
+      }
+    }
+    const failure = failureOf(result);
+    const decision = failure
+      ? decideRetry(failure, request, retryPolicy(ctx), counts)
+      : { retry: false as const };
+    if (!decision.retry) return finish(ctx, request, result, attempt);
+
+    let delayMs = 0;
+    if (decision.budget === "rate-limit") {
+      counts.rateLimited++;
+    } else {
+      const serverDelay = result.kind === "response" ? (result.retryAfterMs ?? 0) : 0;
+      delayMs = Math.max(serverDelay, transientBackoff(counts.transient, options.dialect.backoff));
+      counts.transient++;
+      // Sleeping past the deadline helps no one: give up now with what we have.
+      if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
+    }
+    emit(options.hooks, {
+      type: "retry",
+      key: ctx.key,
+      dialect: options.dialect.name,
+      method: request.method,
+      url: redactUrl(request.url),
+      at: clock.now(),
+      attempt,
+      cause: causeOf(result),
+      status: result.kind === "response" ? result.response.status : undefined,
+      delayMs,
+    });
+    if (result.kind === "response") await discard(result.response);
+    if (delayMs > 0) await clock.sleep(delayMs, ctx.signal);
+  }
+}
+
+function finish(
+  ctx: CallContext,
+  request: PreparedRequest,
+  result: AttemptResult,
+  attempts: number,
+): CallResult {
+  if (result.kind !== "response") {
+    const error = result.error as Error & { attempts?: number };
+    emitGiveUp(ctx, request, attempts, error);
+    throw error;
+  }
+  return {
+    response: result.response,
+    request,
+    attempts,
+    rateLimit: result.rateLimit,
+    retryAfterMs: result.retryAfterMs,
+  };
+}
+
+/** A redirect to another origin: sent once, without the key and unpaced — it is not the API's budget. */
+async function followElsewhere(
+  ctx: CallContext,
+  request: PreparedRequest,
+  attempts: number,
+): Promise<CallResult> {
+  const response = await ctx.options.transport.fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    redirect: "follow",
+    signal: ctx.signal,
+  });
+  return { response, request, attempts, rateLimit: undefined, retryAfterMs: undefined };
+}
+
+export function emitGiveUp(ctx: CallContext, request: PreparedRequest, attempts: number, error: Error): void {
+  emit(ctx.options.hooks, {
+    type: "give-up",
+    key: ctx.key,
+    dialect: ctx.options.dialect.name,
+    method: request.method,
+    url: redactUrl(request.url),
+    at: ctx.options.clock.now(),
+    attempts,
+    error: { name: error.name, code: (error as { code?: string }).code, message: error.message },
+  });
+}
+
+function retryPolicy(ctx: CallContext) {
+  const { retries, rateLimitRetries, retryStatuses } = ctx.options;
+  return { retries, rateLimitRetries, retryStatuses };
+}
+
+function failureOf(result: AttemptResult): AttemptFailure | undefined {
+  if (result.kind === "timeout") return { kind: "timeout" };
+  if (result.kind === "connection") return { kind: "connection", provablyUnsent: result.provablyUnsent };
+  return result.response.ok ? undefined : { kind: "status", status: result.response.status };
+}
+
+function causeOf(result: AttemptResult): "rate-limited" | "status" | "connection" | "timeout" {
+  if (result.kind !== "response") return result.kind;
+  return result.response.status === 429 ? "rate-limited" : "status";
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
+/** Frees the connection of a response nobody will read. */
+async function discard(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel();
+  } catch {
+    // already consumed or errored: nothing to free
+  }
+}

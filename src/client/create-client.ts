@@ -1,0 +1,77 @@
+import type { z } from "zod";
+import { keyFingerprint } from "../fingerprint.js";
+import { performCall } from "./call.js";
+import { callSignal } from "./call-signal.js";
+import type { CallContext } from "./context.js";
+import { type ClientOptions, resolveOptions } from "./options.js";
+import { type PreparedRequest, prepareRequest } from "./prepare.js";
+import { type RequestOptions, requestJson } from "./request.js";
+
+export interface Client {
+  /**
+   * `fetch`, paced and retried: resolves with the final `Response` for any status (a 429 only
+   * once the retry policy gave up). Relative paths resolve against `baseUrl`; another origin is refused.
+   */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /**
+   * A JSON call: `query` and `body` validated before anything is sent, the response parsed by
+   * `schema`; a non-2xx status throws the matching `HttpError`.
+   */
+  request<S extends z.ZodType>(options: RequestOptions & { schema: S }): Promise<z.output<S>>;
+  request(options: RequestOptions): Promise<unknown>;
+  /** The key's fingerprint (`key_` + 12 hex digits), as hooks and logs show it. */
+  readonly key: string;
+  /** Ends the client: calls in progress reject, the transport's connections close. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Runs one call: its context lives exactly as long as the call. */
+export type RunCall = <T>(
+  request: PreparedRequest,
+  totalTimeoutMs: number | undefined,
+  body: (ctx: CallContext) => Promise<T>,
+) => Promise<T>;
+
+/** Makes a client of one API key. Options are validated here, so a mistake throws now, not later. */
+export function createClient(options: ClientOptions): Client {
+  const resolved = resolveOptions(options);
+  const key = keyFingerprint(resolved.apiKey);
+  // Every client of the same dialect, base URL and key in the process shares one pacer.
+  const pacer = resolved.store.pacerFor(`${resolved.dialect.name} ${resolved.baseUrl.href} ${key}`, {
+    limits: resolved.dialect.limits,
+    probeFirst: resolved.dialect.sendsRateLimitHeaders,
+    backoff: resolved.dialect.backoff,
+    clock: resolved.clock,
+  });
+  const closing = new AbortController();
+  let closed: Promise<void> | undefined;
+
+  const runCall: RunCall = async (request, totalTimeoutMs, body) => {
+    closing.signal.throwIfAborted();
+    const signals = request.signal ? [request.signal, closing.signal] : [closing.signal];
+    const call = callSignal(resolved.clock, request, totalTimeoutMs ?? resolved.totalTimeoutMs, signals);
+    try {
+      return await body({ ...call, options: resolved, pacer, key });
+    } finally {
+      call.dispose();
+    }
+  };
+
+  return {
+    key,
+    async fetch(input, init) {
+      const request = await prepareRequest(resolved, input, init);
+      return runCall(request, undefined, async (ctx) => (await performCall(ctx, request)).response);
+    },
+    request(options: RequestOptions & { schema?: z.ZodType }) {
+      return requestJson(resolved, options, runCall);
+    },
+    close() {
+      closed ??= (async () => {
+        closing.abort(new DOMException("The pacekeeper client was closed", "AbortError"));
+        await resolved.transport.close();
+      })();
+      return closed;
+    },
+  } as Client;
+}

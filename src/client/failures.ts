@@ -1,0 +1,58 @@
+import { ConnectionError } from "../errors/connection-error.js";
+import { createLocalRateLimitError } from "../errors/create-http-error.js";
+import type { RateLimitError } from "../errors/rate-limit-error.js";
+import { TimeoutError } from "../errors/timeout-error.js";
+import type { PacerDeadlineError } from "../pacer/deadline-error.js";
+
+/** What an error needs to know of the request it reports on. The key travels only as a secret to redact. */
+export interface FailedRequest {
+  method: string;
+  url: URL;
+  secrets: readonly string[];
+}
+
+export function connectionFailed(cause: unknown, request: FailedRequest, attempts: number): ConnectionError {
+  return new ConnectionError({
+    cause,
+    method: request.method,
+    url: request.url,
+    attempts,
+    secrets: request.secrets,
+  });
+}
+
+export function timedOut(
+  timeoutMs: number,
+  scope: "attempt" | "total",
+  request: FailedRequest,
+  attempts: number,
+): TimeoutError {
+  return new TimeoutError({
+    timeoutMs,
+    scope,
+    method: request.method,
+    url: request.url,
+    attempts,
+    secrets: request.secrets,
+  });
+}
+
+/** The pacer knows the key cannot send before the deadline: fail now and say when to come back. */
+export function rateLimitedLocally(
+  refusal: PacerDeadlineError,
+  request: FailedRequest,
+  attempts: number,
+  deadline: number,
+): RateLimitError {
+  const now = refusal.retryAt - refusal.retryAfterMs;
+  return createLocalRateLimitError({
+    retryAfterMs: refusal.retryAfterMs,
+    now,
+    deadlineMs: Math.max(0, deadline - now),
+    method: request.method,
+    url: request.url,
+    attempts,
+    secrets: request.secrets,
+    cause: refusal,
+  });
+}

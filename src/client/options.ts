@@ -1,0 +1,251 @@
+import { type Clock, realClock } from "../clock.js";
+import type { Dialect } from "../dialects/dialect.js";
+import { ietf } from "../dialects/ietf.js";
+import type { Hooks } from "../hooks.js";
+import { defaultStore, type PacerStore } from "../pacer/store.js";
+import { customTransport, defaultTransport, type FetchLike, type Transport } from "../transport.js";
+import {
+  fn,
+  knownKeys,
+  nonEmptyString,
+  nonNegativeNumber,
+  plainObject,
+  positiveNumber,
+} from "../validate.js";
+import { VERSION } from "../version.js";
+
+export interface RetryOptions {
+  /**
+   * Retries of transient failures — 408, 500, 502, 503, 504, a connection failure, an attempt
+   * timeout — for idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) or requests with an
+   * `Idempotency-Key` header. Each waits a full-jitter exponential backoff.
+   * @default 2
+   */
+  retries?: number;
+  /**
+   * 429s a call waits out before it gives up. A 429 is always retryable: the server did not
+   * process the request; the key's gate holds the retry until `Retry-After` has passed.
+   * @default 5
+   */
+  rateLimitRetries?: number;
+  /**
+   * Statuses retried as transient failures.
+   * @default [408, 500, 502, 503, 504]
+   */
+  statuses?: number[];
+}
+
+export interface ClientOptions {
+  /** The API's base URL (`http:` or `https:`); relative paths resolve against it. Required. */
+  baseUrl: string | URL;
+  /** The API key, sent as `Authorization: Bearer <key>`. It never appears in errors, hooks or logs. Required. */
+  apiKey: string;
+  /**
+   * The API's rate-limit dialect: `campone()`, `boothzen()`, or `ietf()` for any API with RateLimit headers.
+   * @default ietf()
+   */
+  dialect?: Dialect;
+  /** Retry policy overrides. */
+  retry?: RetryOptions;
+  /** Pacing hooks for logging and progress (also published on `diagnostics_channel`). */
+  hooks?: Hooks;
+  /**
+   * The transport: any function with the signature of `fetch`.
+   * @default `globalThis.fetch` at call time (so msw intercepts it) with a keep-alive undici `Agent`
+   */
+  fetch?: FetchLike;
+  /**
+   * The clock every wait reads.
+   * @default the real clock
+   */
+  clock?: Clock;
+  /**
+   * Time limit of one attempt, from being sent to the response headers, in milliseconds.
+   * @default 30_000
+   */
+  timeoutMs?: number;
+  /**
+   * Time limit of a whole call across waits and retries, in milliseconds. When the key cannot
+   * send before it, the call fails at once with a `RateLimitError` carrying `retryAfterMs`.
+   * @default undefined (no limit beyond the retry counts)
+   */
+  totalTimeoutMs?: number;
+  /** Headers sent with every request (the client sets `Authorization` itself). */
+  headers?: Record<string, string>;
+  /**
+   * The `User-Agent` header.
+   * @default `pacekeeper/<version>`
+   */
+  userAgent?: string;
+  /**
+   * Where the key's pacer lives.
+   * @default one in-memory store per process, so every client of a key shares its pacer
+   */
+  store?: PacerStore;
+}
+
+/** The options after validation, with every default filled in. */
+export interface ResolvedOptions {
+  baseUrl: URL;
+  apiKey: string;
+  dialect: Dialect;
+  retries: number;
+  rateLimitRetries: number;
+  retryStatuses: ReadonlySet<number>;
+  hooks: Hooks | undefined;
+  transport: Transport;
+  clock: Clock;
+  timeoutMs: number;
+  totalTimeoutMs: number | undefined;
+  headers: Record<string, string>;
+  userAgent: string;
+  store: PacerStore;
+}
+
+const OPTION_NAMES = [
+  "baseUrl",
+  "apiKey",
+  "dialect",
+  "retry",
+  "hooks",
+  "fetch",
+  "clock",
+  "timeoutMs",
+  "totalTimeoutMs",
+  "headers",
+  "userAgent",
+  "store",
+] as const;
+
+/** Validates the options at construction, with messages that name the option. */
+export function resolveOptions(options: ClientOptions): ResolvedOptions {
+  plainObject("options", options);
+  knownKeys("createClient() options", options, OPTION_NAMES);
+  const retry = options.retry === undefined ? {} : plainObject("retry", options.retry);
+  knownKeys("retry options", retry, ["retries", "rateLimitRetries", "statuses"]);
+  const statuses = (retry.statuses as unknown[] | undefined) ?? [408, 500, 502, 503, 504];
+  if (
+    !Array.isArray(statuses) ||
+    statuses.some((s) => !Number.isInteger(s) || (s as number) < 100 || (s as number) > 599)
+  ) {
+    throw new TypeError(
+      `Expected \`retry.statuses\` to be an array of HTTP statuses, got ${String(statuses)}`,
+    );
+  }
+  if (statuses.includes(429)) {
+    throw new RangeError("`retry.statuses` must not include 429: 429s are paced by `retry.rateLimitRetries`");
+  }
+  return {
+    baseUrl: baseUrlOf(options.baseUrl),
+    apiKey: apiKeyOf(options.apiKey),
+    dialect: options.dialect === undefined ? ietf() : dialectOf(options.dialect),
+    retries: countOf("retry.retries", retry.retries ?? 2),
+    rateLimitRetries: countOf("retry.rateLimitRetries", retry.rateLimitRetries ?? 5),
+    retryStatuses: new Set(statuses as number[]),
+    hooks: options.hooks === undefined ? undefined : hooksOf(options.hooks),
+    transport: options.fetch === undefined ? defaultTransport() : customTransport(fn("fetch", options.fetch)),
+    clock: options.clock === undefined ? realClock : clockOf(options.clock),
+    timeoutMs: positiveNumber("timeoutMs", options.timeoutMs ?? 30_000),
+    totalTimeoutMs:
+      options.totalTimeoutMs === undefined
+        ? undefined
+        : positiveNumber("totalTimeoutMs", options.totalTimeoutMs),
+    headers: headersOf(options.headers),
+    userAgent:
+      options.userAgent === undefined ? `pacekeeper/${VERSION}` : headerValue("userAgent", options.userAgent),
+    store: options.store === undefined ? defaultStore : storeOf(options.store),
+  };
+}
+
+function baseUrlOf(value: unknown): URL {
+  if (!(value instanceof URL)) nonEmptyString("baseUrl", value);
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new TypeError(`Expected \`baseUrl\` to be an absolute URL, got ${JSON.stringify(String(value))}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`Expected \`baseUrl\` to use http: or https:, got ${JSON.stringify(url.protocol)}`);
+  }
+  if (url.username || url.password) {
+    throw new TypeError("Expected `baseUrl` without credentials: pass the key as `apiKey`");
+  }
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  url.search = "";
+  url.hash = "";
+  return url;
+}
+
+function apiKeyOf(value: unknown): string {
+  nonEmptyString("apiKey", value);
+  // A control character would split the header (and is never part of a real key).
+  if (hasControlCharacter(value as string) || (value as string).trim() !== value) {
+    throw new TypeError("Expected `apiKey` to hold no whitespace at its ends and no control characters");
+  }
+  return value as string;
+}
+
+function headerValue(name: string, value: unknown): string {
+  nonEmptyString(name, value);
+  if (hasControlCharacter(value as string)) {
+    throw new TypeError(`Expected \`${name}\` to hold no line breaks or control characters`);
+  }
+  return value as string;
+}
+
+function headersOf(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  const headers = plainObject("headers", value);
+  for (const [name, v] of Object.entries(headers)) {
+    headerValue(`headers[${JSON.stringify(name)}]`, v);
+    if (name.toLowerCase() === "authorization") {
+      throw new TypeError("Expected `headers` without `Authorization`: the client sets it from `apiKey`");
+    }
+  }
+  return headers as Record<string, string>;
+}
+
+function countOf(name: string, value: unknown): number {
+  const n = nonNegativeNumber(name, value);
+  if (!Number.isInteger(n))
+    throw new RangeError(`Expected \`${name}\` to be an integer from 0 and up, got \`${n}\``);
+  return n;
+}
+
+function dialectOf(value: unknown): Dialect {
+  const d = plainObject("dialect", value);
+  if (typeof d.name !== "string" || !Array.isArray(d.limits) || typeof d.counts !== "function") {
+    throw new TypeError("Expected `dialect` to be made by campone(), boothzen() or ietf()");
+  }
+  return value as Dialect;
+}
+
+function clockOf(value: unknown): Clock {
+  const c = plainObject("clock", value);
+  fn("clock.now", c.now);
+  fn("clock.sleep", c.sleep);
+  return value as Clock;
+}
+
+function hooksOf(value: unknown): Hooks {
+  const hooks = plainObject("hooks", value);
+  knownKeys("hooks", hooks, ["request", "wait", "response", "rateLimited", "retry", "giveUp", "event"]);
+  for (const [name, hook] of Object.entries(hooks)) if (hook !== undefined) fn(`hooks.${name}`, hook);
+  return value as Hooks;
+}
+
+function storeOf(value: unknown): PacerStore {
+  const s = plainObject("store", value);
+  fn("store.pacerFor", s.pacerFor);
+  return value as PacerStore;
+}
+
+/** A control character (CR and LF among them) would split or forge a header line. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}

@@ -1,0 +1,63 @@
+import { type PreparedRequest, pathBelow } from "./prepare.js";
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Hops a call follows before it returns the redirect itself. */
+export const MAX_REDIRECTS = 5;
+
+/**
+ * The request a redirect asks for, or undefined when the response is not one to follow.
+ *
+ * Redirects are followed by the client, not by fetch, so that a hop on the API's origin is paced
+ * like any request, and a hop to another origin never carries the key (`sameOrigin: false`:
+ * the caller strips `Authorization` and sends it unpaced — it is not the API's budget).
+ * Method rewriting follows the Fetch standard: 303 becomes GET, and so do 301/302 after a POST.
+ */
+export function redirectedRequest(
+  response: Response,
+  request: PreparedRequest,
+  baseUrl: URL,
+): { request: PreparedRequest; sameOrigin: boolean } | undefined {
+  if (request.redirect !== "follow" || !REDIRECTS.has(response.status)) return undefined;
+  const location = response.headers.get("location");
+  if (location === null) return undefined;
+  let url: URL;
+  try {
+    url = new URL(location, request.url);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  const toGet =
+    (response.status === 303 && request.method !== "HEAD") ||
+    ((response.status === 301 || response.status === 302) && request.method === "POST");
+  if (!toGet && !request.replayable && request.body !== null) return undefined;
+  const headers = new Headers(request.headers);
+  const sameOrigin = url.origin === request.url.origin;
+  if (!sameOrigin) {
+    headers.delete("authorization");
+    headers.delete("cookie");
+  }
+  if (toGet) {
+    for (const name of [
+      "content-type",
+      "content-length",
+      "content-encoding",
+      "content-language",
+      "content-location",
+    ]) {
+      headers.delete(name);
+    }
+  }
+  return {
+    sameOrigin,
+    request: {
+      ...request,
+      url,
+      method: toGet ? "GET" : request.method,
+      headers,
+      body: toGet ? null : request.body,
+      path: pathBelow(baseUrl, url),
+    },
+  };
+}

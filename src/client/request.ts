@@ -1,0 +1,171 @@
+import { z } from "zod";
+import { parseJsonSafely } from "../dialects/error-bodies.js";
+import { createHttpError } from "../errors/create-http-error.js";
+import { RequestValidationError, ResponseValidationError } from "../errors/validation-errors.js";
+import { performCall } from "./call.js";
+import type { RunCall } from "./create-client.js";
+import type { ResolvedOptions } from "./options.js";
+import { prepareRequest, resolveUrl } from "./prepare.js";
+
+/** A query value: arrays repeat the parameter (`?id=1&id=2`); `undefined` and `null` leave it out. */
+export type QueryValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly (string | number | boolean)[];
+
+export interface RequestOptions {
+  /** @default "GET" */
+  method?: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+  /** Path below `baseUrl`, e.g. `/api/v1/bookings`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** A JSON value, sent as `application/json`. */
+  body?: unknown;
+  /** A zod schema the query must match before the request is sent. */
+  querySchema?: z.ZodType;
+  /** A zod schema the body must match before the request is sent. */
+  bodySchema?: z.ZodType;
+  /** A zod schema that parses the response body into the result. */
+  schema?: z.ZodType;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /**
+   * Sent as `Idempotency-Key`: makes a POST safe to retry after a transient failure, since the
+   * server will not process it twice.
+   */
+  idempotencyKey?: string;
+  /** Overrides the client's `totalTimeoutMs` for this call, in milliseconds. */
+  totalTimeoutMs?: number;
+}
+
+const scalar = z.union([
+  z.string(),
+  z.number().refine(Number.isFinite, "Expected a finite number"),
+  z.boolean(),
+]);
+
+const requestShape = z.strictObject({
+  method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).optional(),
+  path: z.string().min(1),
+  query: z.record(z.string(), z.union([scalar, z.null(), z.undefined(), z.array(scalar)])).optional(),
+  body: z.json().optional(),
+  querySchema: z.custom<z.ZodType>((v) => v instanceof z.ZodType).optional(),
+  bodySchema: z.custom<z.ZodType>((v) => v instanceof z.ZodType).optional(),
+  schema: z.custom<z.ZodType>((v) => v instanceof z.ZodType).optional(),
+  headers: z.record(z.string(), z.string().regex(/^[^\r\n\0]*$/, "Expected no line breaks")).optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
+  idempotencyKey: z.string().min(1).max(255).optional(),
+  totalTimeoutMs: z.number().positive().finite().optional(),
+});
+
+/**
+ * `client.request`: validates everything before a byte is sent (CampOne counts a 400 against
+ * the key's budget, so a request that can only fail must never leave), then calls, then parses.
+ */
+export async function requestJson(
+  options: ResolvedOptions,
+  input: RequestOptions,
+  runCall: RunCall,
+): Promise<unknown> {
+  const method = (typeof input?.method === "string" ? input.method : "GET").toUpperCase();
+  const invalid = (part: "path" | "query" | "headers" | "body", issues: z.core.$ZodIssue[]) =>
+    new RequestValidationError({ issues, part, method, secrets: [options.apiKey] });
+
+  const shape = requestShape.safeParse(input);
+  if (!shape.success) {
+    const first = String(shape.error.issues[0]?.path[0] ?? "path");
+    throw invalid(
+      first === "query" ? "query" : first === "body" ? "body" : first === "headers" ? "headers" : "path",
+      shape.error.issues,
+    );
+  }
+  const req = shape.data;
+  // A user's query schema may transform (dates to strings): its output is what is sent.
+  const query = (
+    req.querySchema ? parsePart(req.querySchema, req.query ?? {}, (i) => invalid("query", i)) : req.query
+  ) as Record<string, QueryValue> | undefined;
+  const body = req.bodySchema ? parsePart(req.bodySchema, req.body, (i) => invalid("body", i)) : req.body;
+  checkPageSize(options, query, (i) => invalid("query", i));
+
+  const url = resolveUrl(options.baseUrl, req.path);
+  for (const [name, value] of Object.entries((query ?? {}) as Record<string, QueryValue>)) {
+    if (value === undefined || value === null) continue;
+    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(name, String(item));
+  }
+  const headers = new Headers(req.headers);
+  if (!headers.has("accept")) headers.set("accept", "application/json");
+  if (body !== undefined) headers.set("content-type", "application/json");
+  if (req.idempotencyKey !== undefined) headers.set("idempotency-key", req.idempotencyKey);
+  const prepared = await prepareRequest(options, url, {
+    method,
+    headers,
+    body: body === undefined ? null : JSON.stringify(body),
+    signal: req.signal,
+  });
+
+  return runCall(prepared, req.totalTimeoutMs, async (ctx) => {
+    const result = await performCall(ctx, prepared);
+    const { response } = result;
+    const text = await response.text();
+    const common = {
+      method: result.request.method,
+      url: result.request.url,
+      attempts: result.attempts,
+      secrets: [options.apiKey],
+    };
+    if (!response.ok) {
+      throw createHttpError({
+        ...common,
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+        bodyText: text,
+        errorBody: options.dialect.errorBody,
+        rateLimit: result.rateLimit,
+        retryAfterMs: result.retryAfterMs,
+      });
+    }
+    if (text === "" && !req.schema) return undefined;
+    const data = text === "" ? undefined : parseJsonSafely(text, Number.POSITIVE_INFINITY);
+    const requestId = response.headers.get("x-request-id") ?? undefined;
+    const base = {
+      ...common,
+      status: response.status,
+      rateLimit: result.rateLimit,
+      ...(requestId ? { requestId } : {}),
+    };
+    if (text !== "" && data === undefined) {
+      throw new ResponseValidationError({
+        ...base,
+        issues: [],
+        cause: new SyntaxError("The body is not JSON"),
+      });
+    }
+    if (!req.schema) return data;
+    const parsed = req.schema.safeParse(data);
+    if (!parsed.success) throw new ResponseValidationError({ ...base, issues: parsed.error.issues });
+    return parsed.data;
+  });
+}
+
+function parsePart(schema: z.ZodType, value: unknown, fail: (issues: z.core.$ZodIssue[]) => Error): unknown {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw fail(parsed.error.issues);
+  return parsed.data;
+}
+
+/** One big page costs the same as one small page, but a page over the API's maximum is a 400 that counts. */
+function checkPageSize(
+  options: ResolvedOptions,
+  query: Record<string, unknown> | undefined,
+  fail: (issues: z.core.$ZodIssue[]) => Error,
+): void {
+  const max = options.dialect.maxPageSize;
+  if (max === undefined || query?.page_size === undefined) return;
+  const schema = z.object({ page_size: z.coerce.number().int().min(1).max(max) });
+  const parsed = schema.safeParse({ page_size: query.page_size });
+  if (!parsed.success) throw fail(parsed.error.issues);
+}

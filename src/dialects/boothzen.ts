@@ -1,0 +1,54 @@
+import { BOOTHZEN_BACKOFF } from "../retry/backoff.js";
+import { knownKeys, positiveInteger } from "../validate.js";
+import { type BackoffOptions, type Dialect, mergeBackoff } from "./dialect.js";
+import { boothZenErrorBody } from "./error-bodies.js";
+
+export interface BoothZenOptions extends BackoffOptions {
+  /**
+   * Requests per window for this key. `RateLimit-Limit` on any response replaces it.
+   * @default 600
+   */
+  limit?: number;
+  /**
+   * The main window in milliseconds.
+   * @default 60_000
+   */
+  windowMs?: number;
+  /**
+   * The secondary burst limit: requests per `burstWindowMs`.
+   * @default 60
+   */
+  burst?: number;
+  /**
+   * The burst window in milliseconds.
+   * @default 1_000
+   */
+  burstWindowMs?: number;
+}
+
+/**
+ * BoothZen: 600 requests per minute per key and a burst limit of 60 per second; IETF
+ * `RateLimit-Limit/-Remaining/-Reset` on every `/api/v1/*` response, errors included; traffic
+ * outside `/api/v1/*` is not counted.
+ */
+export function boothzen(options: BoothZenOptions = {}): Dialect {
+  knownKeys("boothzen() options", options, ["limit", "windowMs", "burst", "burstWindowMs", "backoff"]);
+  const limit = positiveInteger("limit", options.limit ?? 600);
+  const windowMs = positiveInteger("windowMs", options.windowMs ?? 60_000);
+  const burst = positiveInteger("burst", options.burst ?? 60);
+  const burstWindowMs = positiveInteger("burstWindowMs", options.burstWindowMs ?? 1_000);
+  return {
+    name: "boothzen",
+    limits: [
+      { limit, windowMs },
+      { limit: burst, windowMs: burstWindowMs },
+    ],
+    sendsRateLimitHeaders: true,
+    backoff: mergeBackoff(BOOTHZEN_BACKOFF, options.backoff),
+    // "Internal hosts and admin tooling are not counted against your bucket — only /api/v1/*
+    // traffic authenticated with your key." A 401 is not authenticated with the key.
+    counts: (status, path) => status !== 401 && path.startsWith("/api/v1/"),
+    errorBody: boothZenErrorBody,
+    maxPageSize: 100,
+  };
+}

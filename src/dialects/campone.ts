@@ -1,0 +1,38 @@
+import { CAMPONE_BACKOFF } from "../retry/backoff.js";
+import { knownKeys, positiveInteger } from "../validate.js";
+import { type BackoffOptions, type Dialect, mergeBackoff } from "./dialect.js";
+import { campOneErrorBody } from "./error-bodies.js";
+
+export interface CampOneOptions extends BackoffOptions {
+  /**
+   * Requests per rolling window for this key. The operator sets it per key ("Don't assume the
+   * limit is 1000"); when it is lower than configured, the first 429 teaches the pacer the real one.
+   * @default 1000
+   */
+  limit?: number;
+  /**
+   * The rolling window in milliseconds.
+   * @default 3_600_000 (one hour)
+   */
+  windowMs?: number;
+}
+
+/**
+ * CampOne: 1000 requests per rolling hour per key; only `429` + `Retry-After` (seconds) tell of
+ * the limit, no budget headers; every authenticated request counts except a `401`; pages up to 200.
+ */
+export function campone(options: CampOneOptions = {}): Dialect {
+  knownKeys("campone() options", options, ["limit", "windowMs", "backoff"]);
+  const limit = positiveInteger("limit", options.limit ?? 1000);
+  const windowMs = positiveInteger("windowMs", options.windowMs ?? 3_600_000);
+  return {
+    name: "campone",
+    limits: [{ limit, windowMs }],
+    sendsRateLimitHeaders: false,
+    backoff: mergeBackoff(CAMPONE_BACKOFF, options.backoff),
+    // "The single exception is 401 Unauthorized — failed authentication doesn't count."
+    counts: (status) => status !== 401,
+    errorBody: campOneErrorBody,
+    maxPageSize: 200,
+  };
+}

@@ -1,0 +1,52 @@
+import type { Limit } from "../pacer/types.js";
+import { type BackoffPolicy, validateBackoffPolicy } from "../retry/backoff.js";
+import { knownKeys, plainObject } from "../validate.js";
+import type { ErrorBodyParser } from "./error-bodies.js";
+
+/**
+ * Everything pacekeeper knows about an API's rate limiting, as data: a preset is a starting
+ * guess that the server's own headers override (DESIGN.md principle 1).
+ */
+export interface Dialect {
+  /** Stable name; part of the identity of a key's pacer. */
+  readonly name: string;
+  /** The key's limits as documented, longest window first is not required. */
+  readonly limits: readonly Limit[];
+  /** Whether the API sends `RateLimit-*` headers: then a key's first request probes alone. */
+  readonly sendsRateLimitHeaders: boolean;
+  /** Waits after a 429 and between transient retries. */
+  readonly backoff: BackoffPolicy;
+  /** Whether the server counts a response with `status` for `path` against the key. */
+  counts(status: number, path: string): boolean;
+  /** Reads the API's error body into a message, code and request id. */
+  readonly errorBody: ErrorBodyParser;
+  /** The largest page the API serves, for paging (one big page costs the same as one small page). */
+  readonly maxPageSize: number | undefined;
+}
+
+/** Backoff overrides shared by every preset's options. */
+export interface BackoffOptions {
+  /**
+   * Overrides of the dialect's backoff policy.
+   * `baseMs`: first backoff in ms; `capMs`: the cap of the doubling in ms; `factor`: growth per
+   * attempt; `retryAfterJitterMs`: the most ever added on top of a server-given wait, in ms.
+   */
+  backoff?: Partial<BackoffPolicy>;
+}
+
+/** The preset's policy with the caller's overrides, checked now rather than at the first 429. */
+export function mergeBackoff(
+  defaults: BackoffPolicy,
+  overrides: Partial<BackoffPolicy> | undefined,
+): BackoffPolicy {
+  if (overrides === undefined) return defaults;
+  knownKeys("backoff", plainObject("backoff", overrides), [
+    "baseMs",
+    "capMs",
+    "factor",
+    "retryAfterJitterMs",
+  ]);
+  const merged = { ...defaults, ...overrides };
+  validateBackoffPolicy(merged);
+  return merged;
+}

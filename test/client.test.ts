@@ -1,0 +1,237 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  boothzen,
+  type ClientOptions,
+  campone,
+  createClient,
+  createVirtualClock,
+  isConnectionError,
+  isRateLimitError,
+  memoryStore,
+  type PacekeeperEvent,
+  type RateLimitError,
+} from "../src/index.js";
+import { json, refused, reset, scriptedFetch } from "./helpers/scripted-fetch.js";
+
+const KEY = "key_live_0123456789abcdef";
+const clients: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+/** A client on an auto-advancing virtual clock, its own store, and a scripted transport. */
+function setup(fetch: ReturnType<typeof scriptedFetch>, options: Partial<ClientOptions> = {}) {
+  const clock = createVirtualClock(1_700_000_000_000);
+  clock.autoAdvance(true);
+  const events: PacekeeperEvent[] = [];
+  const client = createClient({
+    baseUrl: "https://api.example.test/",
+    apiKey: KEY,
+    dialect: campone({ backoff: { retryAfterJitterMs: 0 } }),
+    fetch,
+    clock,
+    store: memoryStore(),
+    hooks: { event: (e) => events.push(e) },
+    ...options,
+  });
+  clients.push(client, { close: async () => clock.autoAdvance(false) });
+  return { client, clock, events };
+}
+
+describe("createClient: options", () => {
+  it.each([
+    [{ baseUrl: "" }, /`baseUrl` to be a non-empty string/],
+    [{ baseUrl: "ftp://x" }, /http: or https:/],
+    [{ baseUrl: "https://user:pw@x" }, /without credentials/],
+    [{ apiKey: "" }, /`apiKey` to be a non-empty string/],
+    [{ apiKey: "a\nb" }, /control characters/],
+    [{ timeoutMs: 0 }, /`timeoutMs` to be a finite number above 0, got `0` \(number\)/],
+    [{ retry: { retries: -1 } }, /`retry.retries`/],
+    [{ retry: { statuses: [429] } }, /must not include 429/],
+    [{ headers: { Authorization: "x" } }, /without `Authorization`/],
+    [{ hooks: { onRequest: () => {} } }, /Unknown option `onRequest` in hooks/],
+    [{ retires: 2 }, /Unknown option `retires`/],
+  ])("rejects %j at construction", (override, message) => {
+    expect(() => createClient({ baseUrl: "https://x", apiKey: KEY, ...override } as ClientOptions)).toThrow(
+      message,
+    );
+  });
+
+  it("rejects bad dialect options with the option's name", () => {
+    expect(() => campone({ limit: 0 })).toThrow(
+      /Expected `limit` to be an integer from 1 and up, got `0` \(number\)/,
+    );
+    expect(() => boothzen({ burst: 1.5 })).toThrow(/`burst`/);
+  });
+});
+
+describe("client.fetch", () => {
+  it("resolves paths against baseUrl and sends the key as a bearer token", async () => {
+    const fetch = scriptedFetch([json(200, { ok: true })]);
+    const { client } = setup(fetch, { baseUrl: "https://api.example.test/v2" });
+    const res = await client.fetch("/bookings?page=1", { headers: { authorization: "Bearer stolen" } });
+    expect(await res.json()).toEqual({ ok: true });
+    expect(fetch.seen[0]!.url).toBe("https://api.example.test/v2/bookings?page=1");
+    expect(fetch.seen[0]!.headers.get("authorization")).toBe(`Bearer ${KEY}`);
+    expect(fetch.seen[0]!.headers.get("user-agent")).toMatch(/^pacekeeper\//);
+  });
+
+  it("refuses an absolute URL to another origin before anything is sent", async () => {
+    const fetch = scriptedFetch();
+    const { client } = setup(fetch);
+    await expect(client.fetch("https://evil.example/steal")).rejects.toThrow(/Refusing to send the API key/);
+    expect(fetch.seen).toHaveLength(0);
+  });
+
+  it("follows a redirect to another origin without the key", async () => {
+    const fetch = scriptedFetch([
+      new Response(null, { status: 302, headers: { location: "https://cdn.example/file" } }),
+      json(200, { file: true }),
+    ]);
+    const { client } = setup(fetch);
+    const res = await client.fetch("/export");
+    expect(res.status).toBe(200);
+    expect(fetch.seen[1]!.url).toBe("https://cdn.example/file");
+    expect(fetch.seen[1]!.headers.has("authorization")).toBe(false);
+  });
+
+  it("waits out a 429's Retry-After exactly (one hour, virtual time), then resolves with the success", async () => {
+    const fetch = scriptedFetch([
+      json(
+        429,
+        { detail: "Request was throttled. Expected available in 3600 seconds." },
+        { "retry-after": "3600" },
+      ),
+      json(200, []),
+    ]);
+    const { client, clock, events } = setup(fetch);
+    const start = clock.now();
+    const res = await client.fetch("/bookings");
+    expect(res.status).toBe(200);
+    expect(clock.now() - start).toBe(3_600_000);
+    const rateLimited = events.find((e) => e.type === "rate-limited");
+    expect(rateLimited).toMatchObject({
+      retryAfterMs: 3_600_000,
+      gateMs: 3_600_000,
+      gateReason: "retry-after",
+    });
+  });
+
+  it("fails at once with retryAfterMs when the Retry-After lies beyond the total deadline", async () => {
+    const fetch = scriptedFetch([json(429, { detail: "x" }, { "retry-after": "3600" })]);
+    const { client, clock } = setup(fetch, { totalTimeoutMs: 60_000 });
+    const start = clock.now();
+    const error = (await client.fetch("/bookings").catch((e: unknown) => e)) as RateLimitError;
+    expect(isRateLimitError(error)).toBe(true);
+    expect(error.decidedLocally).toBe(true);
+    expect(error.retryAfterMs).toBe(3_600_000);
+    expect(error.attempts).toBe(1);
+    expect(clock.now()).toBe(start);
+    expect(fetch.seen).toHaveLength(1);
+  });
+
+  it("resolves with the final 429 once the rate-limit retries are spent", async () => {
+    const fetch = scriptedFetch(
+      Array.from({ length: 3 }, () => json(429, { detail: "x" }, { "retry-after": "1" })),
+    );
+    const { client } = setup(fetch, { retry: { rateLimitRetries: 2 } });
+    const res = await client.fetch("/bookings");
+    expect(res.status).toBe(429);
+    expect(fetch.seen).toHaveLength(3);
+  });
+
+  it("retries a GET after a 503 and a reset connection with the request's own backoff", async () => {
+    const fetch = scriptedFetch([json(503, {}), reset(), json(200, { ok: 1 })]);
+    const { client, events } = setup(fetch);
+    const res = await client.fetch("/sites");
+    expect(res.status).toBe(200);
+    expect(events.filter((e) => e.type === "retry").map((e) => (e.type === "retry" ? e.cause : ""))).toEqual([
+      "status",
+      "connection",
+    ]);
+  });
+
+  it("never sends a POST twice after a failure the server may have processed", async () => {
+    const fetch = scriptedFetch([reset()]);
+    const { client } = setup(fetch);
+    const error = await client.fetch("/bookings", { method: "POST", body: "{}" }).catch((e: unknown) => e);
+    expect(isConnectionError(error)).toBe(true);
+    expect(fetch.seen).toHaveLength(1);
+    const fetch503 = scriptedFetch([json(503, {})]);
+    const res = await setup(fetch503).client.fetch("/bookings", { method: "POST", body: "{}" });
+    expect(res.status).toBe(503);
+    expect(fetch503.seen).toHaveLength(1);
+  });
+
+  it("retries a POST when the connection was refused (it never reached the server) or it has an idempotency key", async () => {
+    const fetch = scriptedFetch([refused(), json(201, {})]);
+    expect((await setup(fetch).client.fetch("/bookings", { method: "POST", body: "{}" })).status).toBe(201);
+    const fetch2 = scriptedFetch([reset(), json(201, {})]);
+    const res = await setup(fetch2).client.fetch("/bookings", {
+      method: "POST",
+      body: "{}",
+      headers: { "idempotency-key": "k1" },
+    });
+    expect(res.status).toBe(201);
+    expect(fetch2.seen.map((s) => s.body)).toEqual(["{}", "{}"]);
+  });
+
+  it("retries a 429 for a POST: the server did not process it", async () => {
+    const fetch = scriptedFetch([json(429, {}, { "retry-after": "2" }), json(201, {})]);
+    const res = await setup(fetch).client.fetch("/bookings", { method: "POST", body: "{}" });
+    expect(res.status).toBe(201);
+  });
+
+  it("does not retry a stream body, which cannot be sent twice", async () => {
+    const fetch = scriptedFetch([json(429, {}, { "retry-after": "1" })]);
+    const body = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("{}"));
+        c.close();
+      },
+    });
+    const res = await setup(fetch).client.fetch("/bookings", {
+      method: "POST",
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(429);
+    expect(fetch.seen).toHaveLength(1);
+  });
+
+  it("rejects with the signal's reason when the caller aborts while waiting at the gate", async () => {
+    const fetch = scriptedFetch([json(429, {}, { "retry-after": "600" })]);
+    const { client, clock, events } = setup(fetch);
+    clock.autoAdvance(false);
+    const controller = new AbortController();
+    const pending = client.fetch("/bookings", { signal: controller.signal });
+    await clock.advance(300_000);
+    expect(events.some((e) => e.type === "rate-limited")).toBe(true);
+    const reason = new Error("caller gave up");
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(fetch.seen).toHaveLength(1);
+  });
+
+  it("reports every step to the hooks with the key's fingerprint only", async () => {
+    const fetch = scriptedFetch([json(503, {}), json(200, {})]);
+    const { client, events } = setup(fetch);
+    await client.fetch("/sites?api_key=leaked");
+    expect(events.map((e) => e.type)).toEqual(["request", "response", "retry", "request", "response"]);
+    expect(JSON.stringify(events)).not.toContain(KEY);
+    expect(JSON.stringify(events)).not.toContain("leaked");
+    expect(events[0]!.key).toBe(client.key);
+    expect(client.key).toMatch(/^key_[0-9a-f]{12}$/);
+  });
+
+  it("closes: calls in progress reject, new ones too", async () => {
+    const fetch = scriptedFetch([json(429, {}, { "retry-after": "600" })]);
+    const { client, clock } = setup(fetch);
+    clock.autoAdvance(false);
+    const pending = client.fetch("/x");
+    await clock.advance(1000);
+    await client.close();
+    await expect(pending).rejects.toThrow(/closed/);
+    await expect(client.fetch("/x")).rejects.toThrow(/closed/);
+  });
+});
