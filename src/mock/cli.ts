@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+/**
+ * `pacekeeper-mock`: a mock server of one dialect, on 127.0.0.1, until SIGINT or SIGTERM.
+ *
+ *   pacekeeper-mock --dialect boothzen --port 4010 [--limit N --window-ms N --burst N
+ *     --burst-window-ms N --counting fixed|rolling|bucket --keys-file keys.json]
+ *
+ * Prints `pacekeeper-mock: <dialect> listening on http://127.0.0.1:PORT` on stdout. A bad flag prints a
+ * message naming the flag on stderr and exits 2; a server that cannot start exits 1.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { startMockServer } from "./server.js";
+import type { MockServerOptions } from "./types.js";
+
+const NAME = "pacekeeper-mock";
+const DEFAULT_PORT = 4010;
+
+const USAGE = `Usage: ${NAME} --dialect campone|boothzen [--port ${DEFAULT_PORT}] [--limit N] [--window-ms N]
+       [--burst N] [--burst-window-ms N] [--counting rolling|fixed|bucket] [--keys-file keys.json]
+
+Serves a mock of the CampOne or BoothZen API on 127.0.0.1 until SIGINT or SIGTERM.
+Limits default to each API's documented defaults. --port 0 picks a free port.
+The audit log is at GET /__admin/audit (never counted, never audited).`;
+
+/** Flag → option name, so a message from option validation names the flag the user typed. */
+const FLAG_OF_OPTION: Record<string, string> = {
+  dialect: "--dialect",
+  port: "--port",
+  limit: "--limit",
+  windowMs: "--window-ms",
+  burst: "--burst",
+  burstWindowMs: "--burst-window-ms",
+  counting: "--counting",
+  keys: "--keys-file",
+};
+
+class UsageError extends Error {}
+
+/** Options from the command line; throws UsageError naming the flag. */
+function parseFlags(argv: string[]): MockServerOptions | "help" {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    values = parse(argv).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return "help";
+  if (values.dialect === undefined)
+    throw new UsageError("Missing required flag `--dialect` (campone or boothzen)");
+  const options: Record<string, unknown> = { dialect: values.dialect, port: DEFAULT_PORT };
+  const numeric = [
+    ["port", values.port],
+    ["limit", values.limit],
+    ["windowMs", values["window-ms"]],
+    ["burst", values.burst],
+    ["burstWindowMs", values["burst-window-ms"]],
+  ] as const;
+  for (const [option, raw] of numeric) {
+    if (raw === undefined) continue;
+    if (!/^\d{1,15}$/.test(raw)) {
+      throw new UsageError(
+        `Expected \`${FLAG_OF_OPTION[option]}\` to be a whole number, got ${JSON.stringify(raw)}`,
+      );
+    }
+    options[option] = Number(raw);
+  }
+  if (values.counting !== undefined) options.counting = values.counting;
+  if (values["keys-file"] !== undefined) options.keys = readKeys(values["keys-file"]);
+  return options as unknown as MockServerOptions;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      dialect: { type: "string" },
+      port: { type: "string" },
+      limit: { type: "string" },
+      "window-ms": { type: "string" },
+      burst: { type: "string" },
+      "burst-window-ms": { type: "string" },
+      counting: { type: "string" },
+      "keys-file": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/** `--keys-file`: a JSON object of key → { tenant, limit, burst, readOnly }. */
+function readKeys(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`Cannot read \`--keys-file\` ${JSON.stringify(path)}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`\`--keys-file\` ${JSON.stringify(path)} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** An option validation message with the option names replaced by the flags. */
+function inFlags(message: string): string {
+  return message.replace(/`([A-Za-z]+)((?:\[[^\]]*\])?[.\w]*)`/g, (whole, option: string, rest: string) => {
+    const flag = FLAG_OF_OPTION[option];
+    return flag === undefined ? whole : `\`${flag}${rest === "" ? "" : ` ${option}${rest}`}\``;
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  let options: MockServerOptions | "help";
+  try {
+    options = parseFlags(argv);
+  } catch (error) {
+    process.stderr.write(`${NAME}: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (options === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let server: Awaited<ReturnType<typeof startMockServer>>;
+  try {
+    server = await startMockServer(options);
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) {
+      process.stderr.write(`${NAME}: ${inFlags(error.message)}\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`${NAME}: cannot start: ${(error as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`${NAME}: ${server.dialect} listening on ${server.url}\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  await server.close();
+  process.stderr.write(`${NAME}: ${signal}, closed\n`);
+  return 0;
+}
+
+// No top-level await: tsup also emits a CommonJS build of this entry.
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,68 @@
+/**
+ * Who is calling, and that caller's counters. Limits are per key: CampOne "Each key carries its own
+ * counter — keys are not pooled, and there is no tenant-wide cap"; BoothZen "enforces rate limits
+ * per API key — not per IP, not per tenant".
+ */
+import { type AuthFailure, parseBearer } from "./bearer.js";
+import { type Counter, createCounter } from "./counter.js";
+import { DEFAULT_TENANT, type ResolvedKey, type ResolvedOptions } from "./options.js";
+
+/** An authenticated caller. */
+export interface Caller {
+  key: string;
+  config: ResolvedKey;
+}
+
+/** The counters of one key: the main limit first, then BoothZen's burst limit. */
+export interface KeyCounters {
+  main: Counter;
+  burst: Counter | undefined;
+}
+
+export class KeyTable {
+  readonly #options: ResolvedOptions;
+  readonly #counters = new Map<string, KeyCounters>();
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+  }
+
+  /** The caller of an `Authorization` header, or why it cannot be attributed to a key. */
+  authenticate(header: string | null): Caller | { failure: AuthFailure } {
+    const parsed = parseBearer(header);
+    if ("failure" in parsed) return parsed;
+    const { keys } = this.#options;
+    if (keys === undefined) return { key: parsed.token, config: this.defaultKey() };
+    const config = keys.get(parsed.token);
+    return config === undefined ? { failure: "unknown" } : { key: parsed.token, config };
+  }
+
+  /** A key with the mock's own limits, as any key is when the mock runs without `keys`. */
+  defaultKey(): ResolvedKey {
+    const { limit, burst } = this.#options;
+    return { tenant: DEFAULT_TENANT, limit, burst, readOnly: false };
+  }
+
+  /** The counters of `caller`, created on its first request. */
+  countersOf(caller: Caller): KeyCounters {
+    let counters = this.#counters.get(caller.key);
+    if (counters === undefined) {
+      counters = this.fresh(caller.config);
+      this.#counters.set(caller.key, counters);
+    }
+    return counters;
+  }
+
+  /** Counters of a key that has sent nothing yet. */
+  fresh(config: ResolvedKey): KeyCounters {
+    const { counting, windowMs, burstWindowMs } = this.#options;
+    return {
+      main: createCounter(counting, config.limit, windowMs),
+      burst: config.burst > 0 ? createCounter(counting, config.burst, burstWindowMs) : undefined,
+    };
+  }
+
+  reset(): void {
+    this.#counters.clear();
+  }
+}

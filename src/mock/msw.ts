@@ -1,0 +1,44 @@
+/**
+ * `createMockHandlers`: the mock as msw request handlers, for `setupServer(...handlers)` from
+ * `msw/node`. msw is an optional peer dependency, so it is loaded only when this is called: a user
+ * of `startMockServer` alone does not need it installed. (msw tells its handlers apart by their
+ * `kind`, not by class identity, so a CommonJS copy of msw serves an ES module `setupServer` too.)
+ */
+import { createRequire } from "node:module";
+import { buildMockApi } from "./api.js";
+import { resolveBaseUrl, resolveMockOptions } from "./options.js";
+import type { MockHandlers, MockHandlersOptions } from "./types.js";
+
+/**
+ * msw handlers that answer every request under `baseUrl` as the dialect would.
+ * @throws TypeError or RangeError when an option is invalid, naming the option; Error when msw is not installed.
+ */
+export function createMockHandlers(options: MockHandlersOptions): MockHandlers {
+  const resolved = resolveMockOptions(options, ["baseUrl"]);
+  const { origin, basePath } = resolveBaseUrl(options.baseUrl);
+  const api = buildMockApi(resolved, basePath);
+  const { http } = loadMsw();
+  const root = `${origin}${basePath}`;
+  const resolver = ({ request }: { request: Request }) => api.handle(request);
+  return {
+    handlers: [http.all(root === origin ? `${origin}/` : root, resolver), http.all(`${root}/*`, resolver)],
+    audit: (filter) => api.audit(filter),
+    reset: () => api.reset(),
+  };
+}
+
+function loadMsw(): typeof import("msw") {
+  // The CommonJS build knows its `__filename`; the ES module build its `import.meta.url`. (Not
+  // `typeof require`: bundlers shim `require` in ES module output with a function that throws.)
+  const load = createRequire(typeof __filename === "string" ? __filename : import.meta.url);
+  try {
+    return load("msw") as typeof import("msw");
+  } catch (error) {
+    throw new Error(
+      "createMockHandlers needs msw 2, an optional peer dependency: npm install --save-dev msw",
+      {
+        cause: error,
+      },
+    );
+  }
+}
