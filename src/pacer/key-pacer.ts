@@ -43,7 +43,8 @@ export class KeyPacer {
   private readonly clock: Clock;
   private readonly queue: Waiter[] = [];
   private sentSeq = 0;
-  private inFlight = 0;
+  /** Sequence numbers of the sends in flight, ascending. */
+  private readonly inFlightSeqs: number[] = [];
   private probeFirst: boolean;
   private probeInFlight = false;
   private headersSeen = false;
@@ -55,7 +56,9 @@ export class KeyPacer {
     this.clock = config.clock;
     this.windows = config.limits.map((l) => new RollingWindow(l.limit, l.windowMs));
     this.described = longestWindow(config.limits);
-    this.budget = new ServerBudget(config.limits[this.described]!.windowMs);
+    this.budget = new ServerBudget(config.limits[this.described]!.windowMs, (seq) =>
+      this.unansweredBefore(seq),
+    );
     this.gate = new Gate(config.backoff, config.random);
     this.probeFirst = config.probeFirst;
     this.lastActivity = this.clock.now();
@@ -111,7 +114,7 @@ export class KeyPacer {
     const longest = this.windows[this.described]!.windowMs;
     return (
       this.queue.length === 0 &&
-      this.inFlight === 0 &&
+      this.inFlightSeqs.length === 0 &&
       this.gate.isOpen(now) &&
       now - this.lastActivity > longest
     );
@@ -129,7 +132,8 @@ export class KeyPacer {
   private verdict(now: number): Verdict {
     if (!this.gate.isOpen(now)) return { ok: false, reason: "gate", at: this.gate.openAt };
     const learning = this.probeFirst && !this.headersSeen;
-    if (learning && this.inFlight > 0) return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
+    if (learning && this.inFlightSeqs.length > 0)
+      return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
     const budgetFresh = this.budget.isFresh(now);
     let at = now;
     let reason: WaitReason = "window";
@@ -138,8 +142,10 @@ export class KeyPacer {
       if (i === this.described && budgetFresh) continue;
       const freeAt = this.windows[i]!.nextFreeAt(now);
       if (freeAt <= now) continue;
-      if (i === this.described && this.budget.isStale(now)) {
-        // The server said its window has reset since: one probe may look, overriding the local log.
+      // The server said its window has reset since: one probe may look, overriding the local log —
+      // unless we sent more since than the server had left, which its reset need not cover (a
+      // rolling window's reset frees only the oldest send).
+      if (i === this.described && this.budget.isStale(now) && this.budget.available(now, this.sentSeq) >= 0) {
         if (this.probeInFlight) return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
         probe = true;
         continue;
@@ -147,7 +153,12 @@ export class KeyPacer {
       if (freeAt > at) at = freeAt;
     }
     if (budgetFresh) {
-      const freeAt = this.budget.nextFreeAt(now, this.sentSeq);
+      let freeAt = this.budget.nextFreeAt(now, this.sentSeq);
+      // `Reset` comes in whole seconds: when our own sends explain the server's count, the local
+      // log (exact, and safe for any counting model) may free a slot sooner than the rounded reset.
+      if (freeAt > now && this.budget.explainedByUs) {
+        freeAt = Math.min(freeAt, this.windows[this.described]!.nextFreeAt(now));
+      }
       if (freeAt > at) {
         at = freeAt;
         reason = "budget";
@@ -159,7 +170,7 @@ export class KeyPacer {
   private grant(probe: boolean): Permit {
     const seq = this.sentSeq++;
     const grantedAt = this.clock.now();
-    this.inFlight++;
+    this.inFlightSeqs.push(seq);
     if (probe) this.probeInFlight = true;
     for (const w of this.windows) w.reserve();
     let released = false;
@@ -178,7 +189,7 @@ export class KeyPacer {
   private release(seq: number, sentAt: number, probe: boolean, outcome: SendOutcome): ReleaseResult {
     const now = this.clock.now();
     this.lastActivity = now;
-    this.inFlight--;
+    this.inFlightSeqs.splice(this.inFlightSeqs.indexOf(seq), 1);
     if (probe) this.probeInFlight = false;
     const result: ReleaseResult = {};
     if (outcome.kind === "unsent") {
@@ -188,6 +199,7 @@ export class KeyPacer {
       for (const w of this.windows) w.complete(now, true);
     } else {
       for (const w of this.windows) w.complete(now, outcome.counted);
+      if (outcome.counted) this.budget.recordSend(sentAt, now);
       this.learn(seq, sentAt, now, outcome);
       if (outcome.status === 429) {
         const { waitMs, reason, newEpisode } = this.gate.close(now, seq, this.sentSeq - 1, {
@@ -216,11 +228,10 @@ export class KeyPacer {
       return;
     }
     this.headersSeen = true;
-    this.budget.observe({ seq, sentAt, observedAt: now, snapshot });
-    if (snapshot.limit !== undefined && snapshot.limit >= 1) {
-      const i = this.windowFor(snapshot.windowMs);
-      this.windows[i]!.setLimit(Math.floor(snapshot.limit));
-    }
+    const window = this.windows[this.windowFor(snapshot.windowMs)]!;
+    if (snapshot.limit !== undefined && snapshot.limit >= 1) window.setLimit(Math.floor(snapshot.limit));
+    const explainedByUs = window.limit - snapshot.remaining <= window.used(now);
+    this.budget.observe({ seq, sentAt, observedAt: now, snapshot, explainedByUs }, this.sentSeq);
   }
 
   /**
@@ -235,6 +246,12 @@ export class KeyPacer {
     // The refused send is in the log when the server counts 429s (CampOne); it held one fewer.
     const held = window.countedSince(this.clock.now()) - 1;
     if (held >= 1 && held < window.limit) window.setLimit(held);
+  }
+
+  private unansweredBefore(seq: number): number {
+    let n = 0;
+    while (n < this.inFlightSeqs.length && this.inFlightSeqs[n]! < seq) n++;
+    return n;
   }
 
   private windowFor(windowMs: number | undefined): number {

@@ -1,4 +1,5 @@
 import type { RateLimitSnapshot } from "../headers/types.js";
+import { RefillDetector } from "./refill-detector.js";
 
 /** What one response said: `remaining` more sends allowed before `resetAt`, as of send number `seq`. */
 export interface BudgetObservation {
@@ -9,7 +10,16 @@ export interface BudgetObservation {
   /** When its response arrived. */
   observedAt: number;
   snapshot: RateLimitSnapshot;
+  /**
+   * Whether our own sends explain what the server counted (`limit - remaining` is no more than
+   * our sends alive in the window). When they do, the local log knows as well as the server when
+   * the next slot frees; when they do not, someone else spends the key, and only the server knows.
+   */
+  explainedByUs: boolean;
 }
+
+/** `RateLimit-Reset` is whole seconds: resets this close are the same reset. */
+const RESET_ROUNDING_MS = 1000;
 
 /** Safety margin under a measured refill rate: pace "a little under" what the server gives back. */
 const REFILL_MARGIN = 0.97;
@@ -26,12 +36,20 @@ export class ServerBudget {
   private latest: BudgetObservation | undefined;
   /** Tokens per millisecond once the server is seen to refill like a token bucket. */
   private refillPerMs = 0;
+  private readonly detector = new RefillDetector();
 
   /**
    * @param windowMs the configured window the headers describe, used to turn a limit into a
    *   refill rate when the server does not announce its window.
    */
-  constructor(private readonly windowMs: number) {}
+  constructor(
+    private readonly windowMs: number,
+    /**
+     * How many sends older than `seq` are still unanswered. The server may count them after the
+     * observed one, so until their own responses say otherwise they count as spent.
+     */
+    private readonly unansweredBefore: (seq: number) => number,
+  ) {}
 
   get limit(): number | undefined {
     return this.latest?.snapshot.limit;
@@ -41,12 +59,38 @@ export class ServerBudget {
     return this.refillPerMs > 0;
   }
 
-  /** Takes a response's headers in; an observation older than the one held only teaches refill. */
-  observe(o: BudgetObservation): void {
+  /** See `BudgetObservation.explainedByUs`. */
+  get explainedByUs(): boolean {
+    return this.latest?.explainedByUs ?? false;
+  }
+
+  /**
+   * Takes a response's headers in. Responses do not come back in the order the server counted
+   * them, so the newest send's word is not always the latest state: among the observations of the
+   * current window (the latest reset, give or take the header's one-second rounding), the most
+   * restrictive wins; an observation of an earlier window is stale and ignored.
+   */
+  observe(o: BudgetObservation, sentSeq: number): void {
     const prev = this.latest;
-    if (prev && o.seq < prev.seq) return;
-    if (prev) this.learnRefill(prev, o);
-    this.latest = o;
+    const limit = o.snapshot.limit ?? prev?.snapshot.limit;
+    const windowMs = o.snapshot.windowMs ?? this.windowMs;
+    if (this.refillPerMs === 0 && limit !== undefined && this.detector.refills(o, limit, windowMs)) {
+      this.refillPerMs = (REFILL_MARGIN * limit) / windowMs;
+    }
+    if (!prev || this.resetAt(o) > this.resetAt(prev) + RESET_ROUNDING_MS) {
+      this.latest = o;
+      return;
+    }
+    if (this.resetAt(o) < this.resetAt(prev) - RESET_ROUNDING_MS) return;
+    const now = o.observedAt;
+    const mine = this.availableFrom(o, now, sentSeq);
+    const theirs = this.availableFrom(prev, now, sentSeq);
+    if (mine < theirs || (mine === theirs && o.seq > prev.seq)) this.latest = o;
+  }
+
+  /** A counted send's response arrived: the refill detector needs to know which sends were certainly counted. */
+  recordSend(grantedAt: number, arrivedAt: number): void {
+    this.detector.record(grantedAt, arrivedAt);
   }
 
   /** Forgets the budget (the server stopped sending headers). */
@@ -66,14 +110,16 @@ export class ServerBudget {
   }
 
   /**
-   * Sends still allowed at `now`, given `sentSeq` sends granted so far in all.
-   * Sends granted after the observed one count as spent: the server may have counted them already.
+   * Sends still allowed at `now`, given `sentSeq` sends granted so far in all. Sends granted
+   * after the observed one, and earlier ones still unanswered, count as spent: the server may
+   * have counted them already.
    */
   available(now: number, sentSeq: number): number {
-    const o = this.latest;
-    if (!o) return Number.POSITIVE_INFINITY;
-    const spentSince = sentSeq - o.seq - 1;
-    return Math.floor(this.tokensAt(o, now)) - spentSince;
+    return this.latest ? this.availableFrom(this.latest, now, sentSeq) : Number.POSITIVE_INFINITY;
+  }
+
+  private availableFrom(o: BudgetObservation, now: number, sentSeq: number): number {
+    return Math.floor(this.tokensAt(o, now)) - this.spentSince(o, sentSeq);
   }
 
   /** When the next send fits: at the reset, or when the refill has brought one more token. */
@@ -84,11 +130,16 @@ export class ServerBudget {
     if (short <= 0) return now;
     if (this.refillPerMs > 0) {
       // Tokens needed: one for every send since the observation, plus this one.
-      const need = sentSeq - o.seq;
+      const need = this.spentSince(o, sentSeq) + 1;
       if (need > (o.snapshot.limit ?? Number.POSITIVE_INFINITY)) return Number.POSITIVE_INFINITY;
       return Math.max(now, o.observedAt + Math.ceil((need - o.snapshot.remaining) / this.refillPerMs));
     }
     return this.resetAt(o);
+  }
+
+  /** Sends the observation may not have counted yet: every later one, and earlier ones still in flight. */
+  private spentSince(o: BudgetObservation, sentSeq: number): number {
+    return sentSeq - o.seq - 1 + this.unansweredBefore(o.seq);
   }
 
   private tokensAt(o: BudgetObservation, now: number): number {
@@ -99,31 +150,5 @@ export class ServerBudget {
 
   private resetAt(o: BudgetObservation): number {
     return o.observedAt + o.snapshot.resetMs;
-  }
-
-  /**
-   * Tells a token bucket from fixed and rolling windows by how `Remaining` moves.
-   *
-   * `b` was sent after `a`'s response arrived, so the server counted `b` after `a`: without a
-   * refill `b.remaining <= a.remaining - 1`. More than that, while the window did not reset,
-   * means the server gave budget back. A rolling window gives back as old sends age out, which
-   * the local log already follows; a token bucket gives back continuously, and its `Reset`
-   * (time until full) then tracks `(limit - remaining) / rate`. Only that signature switches the
-   * budget to continuous refill, paced a little under the nominal rate `limit / window`.
-   */
-  private learnRefill(a: BudgetObservation, b: BudgetObservation): void {
-    if (this.refillPerMs > 0 || b.sentAt < a.observedAt) return;
-    const limit = b.snapshot.limit ?? a.snapshot.limit;
-    if (limit === undefined) return;
-    const windowMs = b.snapshot.windowMs ?? this.windowMs;
-    const gaveBack = b.snapshot.remaining > a.snapshot.remaining - 1;
-    const windowReset = this.resetAt(b) - this.resetAt(a) > windowMs / 2;
-    if (!gaveBack || windowReset) return;
-    const msPerToken = windowMs / limit;
-    const timeToFull = (limit - b.snapshot.remaining) * msPerToken;
-    // Reset is whole seconds rounded either way, plus a token's worth of drift.
-    if (Math.abs(b.snapshot.resetMs - timeToFull) <= 1000 + 2 * msPerToken) {
-      this.refillPerMs = (REFILL_MARGIN * limit) / windowMs;
-    }
   }
 }
