@@ -1,16 +1,22 @@
 import { defineConfig } from "tsup";
 
-export default defineConfig({
-  entry: {
-    index: "src/index.ts",
-    "mock/index": "src/mock/index.ts",
-    "mock/cli": "src/mock/cli.ts",
+const common = { sourcemap: true, target: "node20", platform: "node", splitting: false } as const;
+
+export default defineConfig([
+  {
+    // The library: ESM and CJS with their own declaration files, types first in package.json.
+    ...common,
+    entry: { index: "src/index.ts", "mock/index": "src/mock/index.ts" },
+    format: ["esm", "cjs"],
+    dts: true,
+    clean: false,
   },
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  platform: "node",
-  splitting: false,
-});
+  {
+    // The `pacekeeper-mock` bin: ESM only, nothing to import.
+    ...common,
+    entry: { "mock/cli": "src/mock/cli.ts" },
+    format: ["esm"],
+    dts: false,
+    clean: false,
+  },
+]);
