@@ -63,7 +63,7 @@ export type {
 export { channels } from "./hooks.js";
 export { createPacer, type Pacer, type PacerOptions } from "./pacer/create-pacer.js";
 export { PacerDeadlineError } from "./pacer/deadline-error.js";
-export type { KeyPacer, KeyPacerConfig } from "./pacer/key-pacer.js";
+export { type KeyPacerConfig, LocalKeyPacer } from "./pacer/local-key-pacer.js";
 export { memoryStore, type PacerStore } from "./pacer/store.js";
 export type {
   AcquireOptions,

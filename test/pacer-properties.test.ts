@@ -34,7 +34,9 @@ const plannedArb = (withAborts: boolean, with429: boolean) =>
       startAt: fc.integer({ min: 0, max: 5000 }),
       latency: fc.integer({ min: 0, max: 400 }),
       counted: fc.boolean(),
-      abortAfter: withAborts ? fc.option(fc.integer({ min: 0, max: 3000 }), { nil: undefined }) : fc.constant(undefined),
+      abortAfter: withAborts
+        ? fc.option(fc.integer({ min: 0, max: 3000 }), { nil: undefined })
+        : fc.constant(undefined),
       refusedFor: with429
         ? fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined, freq: 6 })
         : fc.constant(undefined),

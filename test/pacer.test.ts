@@ -4,7 +4,7 @@ import { ok, pacerOnVirtualTime, recorder, tooMany } from "./helpers/pacer.js";
 
 const T0 = 1_000_000;
 
-describe("KeyPacer: local rolling windows", () => {
+describe("LocalKeyPacer: local rolling windows", () => {
   it("grants `limit` at once, then one more as each response ages out of the window", async () => {
     const { pacer, clock } = pacerOnVirtualTime([{ limit: 3, windowMs: 1000 }]);
     const rec = recorder(clock);
@@ -86,7 +86,7 @@ describe("KeyPacer: local rolling windows", () => {
   });
 });
 
-describe("KeyPacer: the gate", () => {
+describe("LocalKeyPacer: the gate", () => {
   it("after a 429 with Retry-After, sends nothing of the key before it has passed — queued requests included", async () => {
     const { pacer, clock } = pacerOnVirtualTime([{ limit: 100, windowMs: 1000 }]);
     const first = await pacer.acquire();
@@ -160,7 +160,7 @@ describe("KeyPacer: the gate", () => {
   });
 });
 
-describe("KeyPacer: the server's budget", () => {
+describe("LocalKeyPacer: the server's budget", () => {
   it("sends one probe first and holds the rest until a response brings headers", async () => {
     const { pacer, clock } = pacerOnVirtualTime([{ limit: 100, windowMs: 60_000 }], { probeFirst: true });
     const probe = await pacer.acquire();
@@ -226,7 +226,7 @@ describe("KeyPacer: the server's budget", () => {
   });
 });
 
-describe("KeyPacer: learning a lower limit without headers", () => {
+describe("LocalKeyPacer: learning a lower limit without headers", () => {
   it("lowers the local limit to what the window held when a 429 comes from a server without headers", async () => {
     const { pacer, clock } = pacerOnVirtualTime([{ limit: 10, windowMs: 10_000 }]);
     for (let i = 0; i < 4; i++) {
@@ -247,7 +247,7 @@ describe("KeyPacer: learning a lower limit without headers", () => {
   });
 });
 
-describe("KeyPacer: aborts", () => {
+describe("LocalKeyPacer: aborts", () => {
   it("removes an aborted waiter, rejects with the signal's reason, and keeps the others' order", async () => {
     const { pacer, clock } = pacerOnVirtualTime([{ limit: 1, windowMs: 1000 }]);
     const rec = recorder(clock);

@@ -1,4 +1,4 @@
-import type { KeyPacer } from "../pacer/key-pacer.js";
+import type { KeyPacer } from "../pacer/types.js";
 import type { CallSignal } from "./call-signal.js";
 import type { ResolvedOptions } from "./options.js";
 

@@ -1,4 +1,5 @@
-import { KeyPacer, type KeyPacerConfig } from "./key-pacer.js";
+import { type KeyPacerConfig, LocalKeyPacer } from "./local-key-pacer.js";
+import type { KeyPacer } from "./types.js";
 
 /**
  * Where the pacers of keys live. The default keeps them in this process; a shared store (Redis,
@@ -34,7 +35,7 @@ export function memoryStore(): PacerStore & { readonly size: number } {
       }
       let pacer = pacers.get(id);
       if (!pacer) {
-        pacer = new KeyPacer(config);
+        pacer = new LocalKeyPacer(config);
         pacers.set(id, pacer);
       }
       return pacer;

@@ -66,3 +66,18 @@ export interface AcquireOptions {
   /** Called once when the request has to wait, with the reason and the expected wait. */
   onWait?: ((info: WaitInfo) => void) | undefined;
 }
+
+/**
+ * The pacer of one key, wherever its state lives: in this process (`LocalKeyPacer`) or in a
+ * store shared by many processes. The client only ever asks it for permits.
+ */
+export interface KeyPacer {
+  /** Resolves with a permit as soon as the key may send; rejects on abort or a deadline it cannot meet. */
+  acquire(options?: AcquireOptions): Promise<Permit>;
+  /** The earliest moment the next request could be sent, as far as this pacer knows now. */
+  nextSendAt(): number;
+  /** Requests of this process waiting for a permit. */
+  readonly waiting: number;
+  /** Nothing waiting, nothing in flight, and no activity for longer than the longest window. */
+  isIdle(now: number): boolean;
+}

@@ -1,5 +1,5 @@
 import type { RateLimitSnapshot } from "../../src/headers/types.js";
-import { KeyPacer } from "../../src/pacer/key-pacer.js";
+import { LocalKeyPacer } from "../../src/pacer/local-key-pacer.js";
 import type { Limit, Permit } from "../../src/pacer/types.js";
 import { createVirtualClock, type VirtualClock } from "../../src/virtual-clock.js";
 
@@ -7,9 +7,9 @@ import { createVirtualClock, type VirtualClock } from "../../src/virtual-clock.j
 export function pacerOnVirtualTime(
   limits: Limit[],
   options: { probeFirst?: boolean; capMs?: number; jitterMs?: number } = {},
-): { pacer: KeyPacer; clock: VirtualClock } {
+): { pacer: LocalKeyPacer; clock: VirtualClock } {
   const clock = createVirtualClock(1_000_000);
-  const pacer = new KeyPacer({
+  const pacer = new LocalKeyPacer({
     limits,
     probeFirst: options.probeFirst ?? false,
     backoff: {

@@ -4,7 +4,15 @@ import { PacerDeadlineError } from "./deadline-error.js";
 import { Gate } from "./gate.js";
 import { RollingWindow } from "./rolling-window.js";
 import { ServerBudget } from "./server-budget.js";
-import type { AcquireOptions, Limit, Permit, ReleaseResult, SendOutcome, WaitReason } from "./types.js";
+import type {
+  AcquireOptions,
+  KeyPacer,
+  Limit,
+  Permit,
+  ReleaseResult,
+  SendOutcome,
+  WaitReason,
+} from "./types.js";
 
 export interface KeyPacerConfig {
   /** The key's limits as configured; the longest is the one `RateLimit-*` headers describe. */
@@ -34,7 +42,7 @@ type Verdict = { ok: true; probe: boolean } | { ok: false; reason: WaitReason; a
  * wakes it at the earliest moment something can change. Everything a send needs to respect —
  * the gate, the server's budget, the local rolling windows, the probe — is asked in `verdict`.
  */
-export class KeyPacer {
+export class LocalKeyPacer implements KeyPacer {
   private readonly windows: RollingWindow[];
   /** Index of the window the server's headers describe: the longest. */
   private readonly described: number;
