@@ -21,6 +21,13 @@ export interface Client {
   request(options: RequestOptions): Promise<unknown>;
   /** The key's fingerprint (`key_` + 12 hex digits), as hooks and logs show it. */
   readonly key: string;
+  /**
+   * The earliest moment (the clock's epoch ms) this key could send its next request, as far as
+   * its pacer knows now: `clock.now()` when it could send at once. A key pool routes by it.
+   */
+  nextSendAt(): number;
+  /** Requests of this key waiting for their turn in this process. */
+  readonly waiting: number;
   /** Ends the client: calls in progress reject, the transport's connections close. Idempotent. */
   close(): Promise<void>;
 }
@@ -59,6 +66,10 @@ export function createClient(options: ClientOptions): Client {
 
   return {
     key,
+    nextSendAt: () => pacer.nextSendAt(),
+    get waiting() {
+      return pacer.waiting;
+    },
     async fetch(input, init) {
       const request = await prepareRequest(resolved, input, init);
       return runCall(request, undefined, async (ctx) => (await performCall(ctx, request)).response);
