@@ -3,51 +3,60 @@ import type { BudgetObservation } from "./server-budget.js";
 /** Compare observations at least this many token-times apart, so the refill outgrows the noise. */
 const SPAN_TOKENS = 8;
 
+interface CountedSend {
+  grantedAt: number;
+  arrivedAt: number;
+}
+
 /**
  * Tells a server that refills continuously (a token bucket) from one that gives budget back only
  * at a window's reset or as old sends age out, from how `Remaining` moves between responses.
  *
  * Between an anchor observation `a` and a later one `b`, the server certainly counted every send
  * granted after `a` arrived and answered before `b` was sent, and `b` itself. Without a refill,
- * `b.remaining <= a.remaining - thoseSends - 1`; a higher `Remaining`, while the window did not
- * reset, means the server gave budget back. Rolling windows give back too, as old sends age out —
- * the local log already follows those. Only a server whose `Reset` reads as "time until full"
- * (`(limit - remaining) / rate`) is taken for a token bucket.
+ * `b.remaining <= a.remaining - thoseSends - 1`. A higher `Remaining` means the server gave budget
+ * back: a fixed window reset (its `Reset` jumps by about a window: excluded), a rolling window
+ * ageing out old sends, or a token bucket refilling. The comparison is made only while none of
+ * our sends can have aged out of the server's window in between — then nothing but a refill can
+ * give back. That holds during a key's first window, when a bucket spends its initial burst,
+ * which is exactly when the refill must be learned (before the budget is spent).
  */
 export class RefillDetector {
   private anchor: BudgetObservation | undefined;
-  /** Counted sends as (granted, arrived), in order of arrival, since the anchor arrived. */
-  private sends: { grantedAt: number; arrivedAt: number }[] = [];
+  /** Counted sends of the last two windows, in order of arrival. */
+  private sends: CountedSend[] = [];
 
   /** A counted send's response arrived. */
-  record(grantedAt: number, arrivedAt: number): void {
-    if (this.anchor) this.sends.push({ grantedAt, arrivedAt });
+  record(grantedAt: number, arrivedAt: number, windowMs: number): void {
+    this.sends.push({ grantedAt, arrivedAt });
+    const horizon = arrivedAt - 2 * windowMs;
+    let drop = 0;
+    while (drop < this.sends.length && this.sends[drop]!.arrivedAt < horizon) drop++;
+    if (drop > 0) this.sends.splice(0, drop);
   }
 
-  /** Whether `b`, compared with the anchor, shows a token bucket of `limit` per `windowMs`. */
+  /** Whether `b`, compared with the anchor, shows a server that refills continuously. */
   refills(b: BudgetObservation, limit: number, windowMs: number): boolean {
     const a = this.anchor;
-    const msPerToken = windowMs / limit;
-    if (!a || b.sentAt < a.observedAt || b.snapshot.remaining > a.snapshot.remaining + limit) {
-      this.restartAt(b);
+    if (!a || b.sentAt < a.observedAt) {
+      this.anchor = b;
       return false;
     }
-    if (b.observedAt - a.observedAt < SPAN_TOKENS * msPerToken) return false;
-    const windowReset =
-      b.observedAt + b.snapshot.resetMs - (a.observedAt + a.snapshot.resetMs) > windowMs / 2;
+    if (b.observedAt - a.observedAt < (SPAN_TOKENS * windowMs) / limit) return false;
+    this.anchor = b;
+    const windowReset = b.observedAt + b.snapshot.resetMs - (a.observedAt + a.snapshot.resetMs) > windowMs / 2;
+    if (windowReset || this.couldHaveAged(a, b, windowMs)) return false;
     let certainlyCounted = 1;
-    for (const s of this.sends)
-      if (s.grantedAt >= a.observedAt && s.arrivedAt <= b.sentAt) certainlyCounted++;
-    const gaveBack = b.snapshot.remaining > a.snapshot.remaining - certainlyCounted;
-    this.restartAt(b);
-    if (!gaveBack || windowReset) return false;
-    const timeToFull = (limit - b.snapshot.remaining) * msPerToken;
-    // `Reset` comes in whole seconds, rounded either way, plus a token's worth of drift.
-    return Math.abs(b.snapshot.resetMs - timeToFull) <= 1000 + 2 * msPerToken;
+    for (const s of this.sends) if (s.grantedAt >= a.observedAt && s.arrivedAt <= b.sentAt) certainlyCounted++;
+    return b.snapshot.remaining > a.snapshot.remaining - certainlyCounted;
   }
 
-  private restartAt(o: BudgetObservation): void {
-    this.anchor = o;
-    this.sends = [];
+  /**
+   * Whether a send of ours may have left the server's window between `a` and `b`: one the server
+   * may have counted (between its grant and its arrival) more than a window before `b` was
+   * counted, but not more than a window before `a` was.
+   */
+  private couldHaveAged(a: BudgetObservation, b: BudgetObservation, windowMs: number): boolean {
+    return this.sends.some((s) => s.grantedAt <= b.observedAt - windowMs && s.arrivedAt > a.sentAt - windowMs);
   }
 }

@@ -90,7 +90,7 @@ export class ServerBudget {
 
   /** A counted send's response arrived: the refill detector needs to know which sends were certainly counted. */
   recordSend(grantedAt: number, arrivedAt: number): void {
-    this.detector.record(grantedAt, arrivedAt);
+    this.detector.record(grantedAt, arrivedAt, this.windowMs);
   }
 
   /** Forgets the budget (the server stopped sending headers). */
