@@ -40,13 +40,13 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
       const next = redirectedRequest(result.response, request, options.baseUrl);
       if (next && redirects < MAX_REDIRECTS) {
         redirects++;
-        await discard(result.response);
+        discard(result.response);
         if (!next.sameOrigin) return followElsewhere(ctx, next.request, attempt);
         request = next.request;
         continue;
       }
       if (request.redirect === "error" && isRedirect(result.response.status)) {
-        await discard(result.response);
+        discard(result.response);
         throw new TypeError(`Redirect refused: the request was made with redirect: "error"`);
       }
     }
@@ -78,7 +78,7 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
       status: result.kind === "response" ? result.response.status : undefined,
       delayMs,
     });
-    if (result.kind === "response") await discard(result.response);
+    if (result.kind === "response") discard(result.response);
     if (delayMs > 0) await clock.sleep(delayMs, ctx.signal);
   }
 }
@@ -152,11 +152,12 @@ function isRedirect(status: number): boolean {
   return status >= 300 && status < 400;
 }
 
-/** Frees the connection of a response nobody will read. */
-async function discard(response: Response): Promise<void> {
-  try {
-    await response.body?.cancel();
-  } catch {
+/**
+ * Frees the connection of a response nobody will read. Not awaited: a body whose source never
+ * settles the cancel (msw's intercepted responses) must not hold the call.
+ */
+function discard(response: Response): void {
+  response.body?.cancel().catch(() => {
     // already consumed or errored: nothing to free
-  }
+  });
 }
