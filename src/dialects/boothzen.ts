@@ -49,6 +49,6 @@ export function boothzen(options: BoothZenOptions = {}): Dialect {
     // traffic authenticated with your key." A 401 is not authenticated with the key.
     counts: (status, path) => status !== 401 && path.startsWith("/api/v1/"),
     errorBody: boothZenErrorBody,
-    maxPageSize: 100,
+    maxPageSize: 200,
   };
 }
