@@ -26,7 +26,9 @@ export const realClock: Clock = {
         return;
       }
       let timer: NodeJS.Timeout | undefined;
-      const deadline = Date.now() + Math.max(0, ms);
+      // NaN (or a negative) is "no wait": a NaN deadline was never reached and re-armed forever.
+      const delay = Number.isNaN(ms) || ms < 0 ? 0 : ms;
+      const deadline = Date.now() + delay;
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal?.reason);
@@ -41,7 +43,7 @@ export const realClock: Clock = {
         timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      timer = setTimeout(arm, Math.min(Math.max(0, ms), MAX_TIMER_MS));
+      timer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS));
     });
   },
 };

@@ -1,10 +1,10 @@
-import { redactUrl } from "../errors/redact.js";
 import { readRateLimit } from "../headers/read-rate-limit.js";
 import { parseRetryAfter } from "../headers/retry-after.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import { emit } from "../hooks.js";
 import { PacerDeadlineError } from "../pacer/deadline-error.js";
 import type { CallContext } from "./context.js";
+import { eventUrl } from "./event-url.js";
 import { connectionFailed, rateLimitedLocally, timedOut } from "./failures.js";
 import type { PreparedRequest } from "./prepare.js";
 
@@ -33,7 +33,7 @@ export async function sendAttempt(
 ): Promise<AttemptResult> {
   const { options, pacer } = ctx;
   const { clock, dialect } = options;
-  const url = redactUrl(request.url);
+  const url = eventUrl(request);
   const base = { key: ctx.key, dialect: dialect.name, method: request.method, url };
   let permit: Awaited<ReturnType<typeof pacer.acquire>>;
   try {

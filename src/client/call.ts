@@ -1,10 +1,11 @@
-import { redactUrl } from "../errors/redact.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import { emit } from "../hooks.js";
 import { transientBackoff } from "../retry/backoff.js";
 import { type AttemptFailure, decideRetry, type RetryCounts } from "../retry/decide.js";
 import { type AttemptResult, sendAttempt } from "./attempt.js";
 import type { CallContext } from "./context.js";
+import { eventUrl } from "./event-url.js";
+import { connectionFailed } from "./failures.js";
 import type { PreparedRequest } from "./prepare.js";
 import { MAX_REDIRECTS, redirectedRequest } from "./redirect.js";
 
@@ -71,7 +72,7 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
       key: ctx.key,
       dialect: options.dialect.name,
       method: request.method,
-      url: redactUrl(request.url),
+      url: eventUrl(request),
       at: clock.now(),
       attempt,
       cause: causeOf(result),
@@ -109,13 +110,22 @@ async function followElsewhere(
   request: PreparedRequest,
   attempts: number,
 ): Promise<CallResult> {
-  const response = await ctx.options.transport.fetch(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: request.body,
-    redirect: "follow",
-    signal: ctx.signal,
-  });
+  let response: Response;
+  try {
+    response = await ctx.options.transport.fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      redirect: "follow",
+      signal: ctx.signal,
+    });
+  } catch (error) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    // Every call ends in a result or a typed error, a hop elsewhere too (not undici's bare TypeError).
+    const failure = connectionFailed(error, request, attempts);
+    emitGiveUp(ctx, request, attempts, failure);
+    throw failure;
+  }
   return { response, request, attempts, rateLimit: undefined, retryAfterMs: undefined };
 }
 
@@ -125,7 +135,7 @@ export function emitGiveUp(ctx: CallContext, request: PreparedRequest, attempts:
     key: ctx.key,
     dialect: ctx.options.dialect.name,
     method: request.method,
-    url: redactUrl(request.url),
+    url: eventUrl(request),
     at: ctx.options.clock.now(),
     attempts,
     error: { name: error.name, code: (error as { code?: string }).code, message: error.message },

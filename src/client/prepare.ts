@@ -64,16 +64,13 @@ export async function prepareRequest(
  */
 export function resolveUrl(baseUrl: URL, input: string | URL): URL {
   const text = String(input);
-  let url: URL;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(text)) {
-    url = new URL(text);
-    if (url.origin !== baseUrl.origin) {
-      throw new TypeError(
-        `Refusing to send the API key to ${url.origin}: requests must stay on the base URL's origin ${baseUrl.origin}`,
-      );
-    }
-  } else {
-    url = new URL(text.replace(/^\/+/, ""), baseUrl);
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(text) ? new URL(text) : new URL(text.replace(/^\/+/, ""), baseUrl);
+  // Checked for relative input too: the URL parser drops leading whitespace, tabs and newlines and
+  // reads `\` as `/`, so `"\\evil.example/x"` or `" //evil.example"` would name another host.
+  if (url.origin !== baseUrl.origin) {
+    throw new TypeError(
+      `Refusing to send the API key to ${url.origin}: requests must stay on the base URL's origin ${baseUrl.origin}`,
+    );
   }
   return url;
 }

@@ -2,8 +2,10 @@ import { z } from "zod";
 import { parseJsonSafely } from "../dialects/error-bodies.js";
 import { createHttpError } from "../errors/create-http-error.js";
 import { RequestValidationError, ResponseValidationError } from "../errors/validation-errors.js";
-import { performCall } from "./call.js";
+import { type CallResult, emitGiveUp, performCall } from "./call.js";
+import type { CallContext } from "./context.js";
 import type { RunCall } from "./create-client.js";
+import { connectionFailed } from "./failures.js";
 import type { ResolvedOptions } from "./options.js";
 import { prepareRequest, resolveUrl } from "./prepare.js";
 
@@ -109,7 +111,7 @@ export async function requestJson(
   return runCall(prepared, req.totalTimeoutMs, async (ctx) => {
     const result = await performCall(ctx, prepared);
     const { response } = result;
-    const text = await response.text();
+    const text = await readBody(ctx, result);
     const common = {
       method: result.request.method,
       url: result.request.url,
@@ -149,6 +151,22 @@ export async function requestJson(
     if (!parsed.success) throw new ResponseValidationError({ ...base, issues: parsed.error.issues });
     return parsed.data;
   });
+}
+
+/**
+ * The body as text. A body cut short (the connection reset mid-body, issue 7) is a `ConnectionError`,
+ * as `docs/errors.md` promises, not undici's bare `TypeError: terminated`; an abort or the total
+ * deadline during the read rejects with the signal's reason, as everywhere else.
+ */
+async function readBody(ctx: CallContext, result: CallResult): Promise<string> {
+  try {
+    return await result.response.text();
+  } catch (error) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const failure = connectionFailed(error, result.request, result.attempts);
+    emitGiveUp(ctx, result.request, result.attempts, failure);
+    throw failure;
+  }
 }
 
 function parsePart(schema: z.ZodType, value: unknown, fail: (issues: z.core.$ZodIssue[]) => Error): unknown {

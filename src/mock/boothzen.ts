@@ -112,6 +112,12 @@ export class BoothZenApi implements Dialect {
     return { response, caller: who };
   }
 
+  callerOf(request: Request, context: RequestContext): DialectResult["caller"] {
+    if (context.path !== "/api/v1" && !context.path.startsWith("/api/v1/")) return undefined;
+    const caller = this.#keys.authenticate(request.headers.get("authorization"));
+    return "failure" in caller ? undefined : { key: caller.key, tenant: caller.config.tenant };
+  }
+
   crash(now: number): Response {
     return internalError(this.#ids.next(now));
   }

@@ -69,6 +69,11 @@ export class CampOneApi implements Dialect {
     return { response, caller: who };
   }
 
+  callerOf(request: Request): DialectResult["caller"] {
+    const caller = this.#keys.authenticate(request.headers.get("authorization"));
+    return "failure" in caller ? undefined : { key: caller.key, tenant: caller.config.tenant };
+  }
+
   crash(): Response {
     return detailResponse(500, "A server error occurred.");
   }

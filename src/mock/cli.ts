@@ -3,13 +3,15 @@
  * `pacekeeper-mock`: a mock server of one dialect, on 127.0.0.1, until SIGINT or SIGTERM.
  *
  *   pacekeeper-mock --dialect boothzen --port 4010 [--limit N --window-ms N --burst N
- *     --burst-window-ms N --counting fixed|rolling|bucket --keys-file keys.json]
+ *     --burst-window-ms N --counting fixed|rolling|bucket --keys-file keys.json
+ *     --faults 0.05|NAME=P,… --faults-seed N]
  *
  * Prints `pacekeeper-mock: <dialect> listening on http://127.0.0.1:PORT` on stdout. A bad flag prints a
  * message naming the flag on stderr and exits 2; a server that cannot start exits 1.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { MOCK_FAULTS } from "./faults.js";
 import { startMockServer } from "./server.js";
 import type { MockServerOptions } from "./types.js";
 
@@ -18,10 +20,13 @@ const DEFAULT_PORT = 4010;
 
 const USAGE = `Usage: ${NAME} --dialect campone|boothzen [--port ${DEFAULT_PORT}] [--limit N] [--window-ms N]
        [--burst N] [--burst-window-ms N] [--counting rolling|fixed|bucket] [--keys-file keys.json]
+       [--faults P | --faults NAME=P,NAME=P…] [--faults-seed N]
 
 Serves a mock of the CampOne or BoothZen API on 127.0.0.1 until SIGINT or SIGTERM.
 Limits default to each API's documented defaults. --port 0 picks a free port.
-The audit log is at GET /__admin/audit (never counted, never audited).`;
+The audit log is at GET /__admin/audit (never counted, never audited).
+--faults P injects a fault into a fraction P of requests, spread evenly over every fault;
+--faults NAME=P,… gives each fault its own probability (see docs/mock-servers.md, "Fault mode").`;
 
 /** Flag → option name, so a message from option validation names the flag the user typed. */
 const FLAG_OF_OPTION: Record<string, string> = {
@@ -33,6 +38,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
   burstWindowMs: "--burst-window-ms",
   counting: "--counting",
   keys: "--keys-file",
+  faults: "--faults",
 };
 
 class UsageError extends Error {}
@@ -67,6 +73,9 @@ function parseFlags(argv: string[]): MockServerOptions | "help" {
   }
   if (values.counting !== undefined) options.counting = values.counting;
   if (values["keys-file"] !== undefined) options.keys = readKeys(values["keys-file"]);
+  if (values.faults !== undefined || values["faults-seed"] !== undefined) {
+    options.faults = parseFaults(values.faults, values["faults-seed"]);
+  }
   return options as unknown as MockServerOptions;
 }
 
@@ -84,9 +93,49 @@ function parse(argv: string[]) {
       "burst-window-ms": { type: "string" },
       counting: { type: "string" },
       "keys-file": { type: "string" },
+      faults: { type: "string" },
+      "faults-seed": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
+}
+
+/** `--faults 0.05` (spread evenly over every fault) or `--faults 503=0.02,reset-before=0.01`. */
+function parseFaults(spec: string | undefined, seed: string | undefined): Record<string, unknown> {
+  const faults: Record<string, unknown> = {};
+  if (seed !== undefined) {
+    if (!/^-?\d{1,15}$/.test(seed)) {
+      throw new UsageError(`Expected \`--faults-seed\` to be a whole number, got ${JSON.stringify(seed)}`);
+    }
+    faults.seed = Number(seed);
+  }
+  if (spec === undefined) return faults;
+  const probability = (text: string, what: string): number => {
+    const p = /^\d*\.?\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!(p >= 0 && p <= 1)) {
+      throw new UsageError(
+        `Expected ${what} in \`--faults\` to be a probability from 0 to 1, got ${JSON.stringify(text)}`,
+      );
+    }
+    return p;
+  };
+  const probabilities: Record<string, number> = {};
+  if (!spec.includes("=")) {
+    const total = probability(spec.trim(), "the fraction");
+    for (const fault of MOCK_FAULTS) probabilities[fault] = total / MOCK_FAULTS.length;
+  } else {
+    for (const part of spec.split(",")) {
+      const [name = "", value = ""] = part.split("=").map((text) => text.trim());
+      if (!(MOCK_FAULTS as readonly string[]).includes(name)) {
+        throw new UsageError(
+          `Unknown fault ${JSON.stringify(name)} in \`--faults\`; the faults are ${MOCK_FAULTS.join(", ")}`,
+        );
+      }
+      probabilities[name] = probability(value, `the probability of ${name}`);
+    }
+  }
+  faults.probabilities = probabilities;
+  return faults;
 }
 
 /** `--keys-file`: a JSON object of key → { tenant, limit, burst, readOnly }. */

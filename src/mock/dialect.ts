@@ -18,6 +18,11 @@ export interface DialectResult {
 export interface Dialect {
   /** Answers a request. May reject only on a defect; the wrapper then answers `crash()`. */
   handle(request: Request, context: RequestContext): Promise<DialectResult>;
+  /**
+   * Whom `handle` would record the request against, without handling it (nothing is counted):
+   * fault mode audits a request that a fault kept from the rules under the same caller.
+   */
+  callerOf(request: Request, context: RequestContext): DialectResult["caller"];
   /** A 500 in the dialect's error shape, for a failure outside the dialect's own error handling. */
   crash(now: number): Response;
   /** Forgets all state: counters, created records, sequences. */

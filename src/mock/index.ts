@@ -9,6 +9,7 @@ export type { BoothZenList } from "./boothzen.js";
 export type { BoothZenBooking } from "./boothzen-data.js";
 export type { CampOnePage } from "./campone.js";
 export type { CampOneBooking, CampOneCustomer, CampOneSite } from "./campone-data.js";
+export { MOCK_FAULTS } from "./faults.js";
 export { createMockHandlers } from "./msw.js";
 export { startMockServer } from "./server.js";
 export type {
@@ -19,6 +20,8 @@ export type {
   MockApiOptions,
   MockClock,
   MockDialect,
+  MockFault,
+  MockFaultOptions,
   MockHandlers,
   MockHandlersOptions,
   MockKeyOptions,

@@ -3,6 +3,7 @@
  * name the option, thrown at start (STYLE.md, "Options and errors"), never on a later request.
  */
 import { isWellFormedToken } from "./bearer.js";
+import { type ResolvedFaults, resolveFaults } from "./faults.js";
 import type { CountingModel, MockApiOptions, MockClock, MockDialect, MockKeyOptions } from "./types.js";
 
 /** The documented defaults of each dialect. */
@@ -41,6 +42,8 @@ export interface ResolvedOptions {
   /** Undefined: every well-formed token is a key of tenant "default". */
   keys: ReadonlyMap<string, ResolvedKey> | undefined;
   clock: MockClock;
+  /** Undefined: no fault mode. */
+  faults: ResolvedFaults | undefined;
 }
 
 /** Every option name, checked complete against the types by the compiler. */
@@ -53,6 +56,7 @@ const API_OPTIONS: Record<keyof MockApiOptions, true> = {
   counting: true,
   keys: true,
   clock: true,
+  faults: true,
 };
 const KEY_OPTIONS: Record<keyof MockKeyOptions, true> = {
   tenant: true,
@@ -121,6 +125,7 @@ export function resolveMockOptions(options: unknown, frontOptions: readonly stri
     counting: counting as CountingModel,
     keys: resolveKeys(options.keys, dialect as MockDialect, { limit, windowMs, burst, burstWindowMs }),
     clock: clock as unknown as MockClock,
+    faults: options.faults === undefined ? undefined : resolveFaults(options.faults),
   };
 }
 

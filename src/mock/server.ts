@@ -6,10 +6,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildMockApi } from "./api.js";
+import { buildMockApi, type FaultingMockApi } from "./api.js";
+import { FaultTimers, writeFaulted } from "./fault-delivery.js";
 import { MAX_BODY_BYTES } from "./json-body.js";
 import { resolveMockOptions, resolvePort } from "./options.js";
-import type { AuditFilter, MockApi, MockServer, MockServerOptions } from "./types.js";
+import type { AuditFilter, MockServer, MockServerOptions } from "./types.js";
 
 const HOST = "127.0.0.1";
 /** The admin route's prefix; no dialect has a path there. */
@@ -25,10 +26,11 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
   const resolved = resolveMockOptions(options, ["port"]);
   const port = resolvePort((options as { port?: unknown }).port);
   const api = buildMockApi(resolved);
+  const timers = new FaultTimers();
   let closing: Promise<void> | undefined;
   const server = createServer((incoming, outgoing) => {
     if (closing !== undefined) outgoing.setHeader("connection", "close");
-    void serve(api, origin(server), incoming, outgoing);
+    void serve(api, timers, origin(server), incoming, outgoing);
   });
   await listen(server, port);
   const actualPort = (server.address() as AddressInfo).port;
@@ -40,6 +42,8 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
     reset: () => api.reset(),
     close() {
       closing ??= new Promise<void>((resolve) => {
+        // Slow faults still waiting are abandoned; their connections are closed below.
+        timers.clear();
         const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         cut.unref();
         server.close(() => {
@@ -70,7 +74,8 @@ function origin(server: Server): string {
 
 /** Answers one request. Never rejects: a failure here ends the exchange with a bare 500 or a reset. */
 async function serve(
-  api: MockApi,
+  api: FaultingMockApi,
+  timers: FaultTimers,
   base: string,
   incoming: IncomingMessage,
   outgoing: ServerResponse,
@@ -88,11 +93,18 @@ async function serve(
       return;
     }
     const method = incoming.method ?? "GET";
-    const body = method === "GET" || method === "HEAD" ? undefined : await readBody(incoming);
     const headers = new Headers();
     for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) {
       headers.append(incoming.rawHeaders[i] as string, incoming.rawHeaders[i + 1] as string);
     }
+    const fault = api.drawFault();
+    if (fault === "reset-before") {
+      // Cut before the request is read: the API never sees it; the audit still says who sent what.
+      await api.serve(new Request(url, { method, headers }), fault);
+      outgoing.destroy();
+      return;
+    }
+    const body = method === "GET" || method === "HEAD" ? undefined : await readBody(incoming);
     let request: Request;
     try {
       request = new Request(url, { method, headers, body });
@@ -101,9 +113,13 @@ async function serve(
       send(outgoing, 405, { "content-type": "text/plain" }, Buffer.from("Method not supported"));
       return;
     }
-    const response = await api.handle(request);
-    const payload = Buffer.from(await response.arrayBuffer());
-    send(outgoing, response.status, Object.fromEntries(response.headers), payload);
+    const served = await api.serve(request, fault);
+    const payload = Buffer.from(await served.response.arrayBuffer());
+    if (fault === undefined) {
+      send(outgoing, served.response.status, Object.fromEntries(served.response.headers), payload);
+    } else {
+      await writeFaulted(outgoing, served, payload, timers);
+    }
   } catch {
     // A client that went away mid-request, or a defect of this front: end the exchange, never throw.
     try {
@@ -127,7 +143,7 @@ async function readBody(incoming: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1);
 }
 
-function admin(api: MockApi, method: string, url: URL, outgoing: ServerResponse): void {
+function admin(api: FaultingMockApi, method: string, url: URL, outgoing: ServerResponse): void {
   const json = { "content-type": "application/json" };
   if (url.pathname === `${ADMIN_PREFIX}audit` && method === "GET") {
     const filter: AuditFilter = {};

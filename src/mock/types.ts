@@ -3,6 +3,9 @@
  * (DESIGN.md: they are its adversary in tests), so nothing here is imported from outside `src/mock/`.
  */
 import type { RequestHandler } from "msw";
+import type { MockFault, MockFaultOptions } from "./faults.js";
+
+export type { MockFault, MockFaultOptions } from "./faults.js";
 
 /** Which API the mock reproduces: CampOne (`000_68715d84a98c97f7.txt`) or BoothZen (`001_a8ba0603275fc400.txt`). */
 export type MockDialect = "campone" | "boothzen";
@@ -85,6 +88,13 @@ export interface MockApiOptions {
    * @default `{ now: Date.now }`
    */
   clock?: MockClock;
+  /**
+   * Fault mode: resets, 5xx, slow or cut answers, hostile rate-limit headers, unparsable error
+   * bodies, drawn per request from a seeded generator or scripted (docs/mock-servers.md, "Fault mode").
+   * Audit rows then say which fault each request got and whether the API processed it.
+   * @default undefined (no faults)
+   */
+  faults?: MockFaultOptions;
 }
 
 /** One row of the audit log: an authenticated call, whatever its outcome. Never a body. */
@@ -103,6 +113,22 @@ export interface AuditEntry {
   latencyMs: number;
   /** When the request arrived, in milliseconds on the mock's clock. */
   timestamp: number;
+  /**
+   * Fault mode only: the fault this request got, or `null`. A request a fault answered or cut before
+   * the API saw it is recorded too (status 0 when no answer was sent at all).
+   */
+  fault?: MockFault | null;
+  /**
+   * Fault mode only: whether the API handled the request — its rules counted it and did what it
+   * asked — even if a fault then kept the answer from the client (`reset-after`, `truncated-body`).
+   * `false`: a fault answered in the API's place or cut the connection first; nothing was counted.
+   */
+  processed?: boolean;
+  /**
+   * Fault mode only: the trace id of the request's W3C `traceparent` header, where it has one — what
+   * tells the attempts of one call apart from other calls to the same path.
+   */
+  traceId?: string;
 }
 
 /** Which rows `audit()` returns. */

@@ -1,4 +1,11 @@
 /**
+ * Room the ring starts with. It grows (doubling) up to `limit` as sends are counted, so a limit that
+ * a server announced, however large (`RateLimit-Limit: 999999999999999`, issue 7), costs memory
+ * only for the sends actually made; allocating `limit` slots up front threw `Invalid array length`.
+ */
+const INITIAL_CAPACITY = 64;
+
+/**
  * One `limit per windowMs` rule kept as an exact rolling log of the key's last `limit` sends.
  *
  * A send is "in flight" from the moment it is granted until its response arrives; from then on
@@ -8,7 +15,7 @@
  * the server counts with: fixed windows, rolling windows or token buckets (docs/pacing.md).
  */
 export class RollingWindow {
-  /** Arrival times of counted sends, oldest first; a ring of capacity `limit`. */
+  /** Arrival times of counted sends, oldest first; a ring of capacity `times.length` ≤ `limit`. */
   private times: number[];
   private head = 0;
   private size = 0;
@@ -18,7 +25,7 @@ export class RollingWindow {
     private limitValue: number,
     readonly windowMs: number,
   ) {
-    this.times = new Array<number>(limitValue);
+    this.times = new Array<number>(Math.min(limitValue, INITIAL_CAPACITY));
   }
 
   get limit(): number {
@@ -68,7 +75,7 @@ export class RollingWindow {
     if (limit === this.limitValue) return;
     const kept: number[] = [];
     for (let i = Math.max(0, this.size - limit); i < this.size; i++) kept.push(this.at(i));
-    this.times = new Array<number>(limit);
+    this.times = new Array<number>(Math.min(limit, Math.max(kept.length, INITIAL_CAPACITY)));
     for (let i = 0; i < kept.length; i++) this.times[i] = kept[i]!;
     this.head = 0;
     this.size = kept.length;
@@ -76,24 +83,33 @@ export class RollingWindow {
   }
 
   private at(i: number): number {
-    return this.times[(this.head + i) % this.limitValue]!;
+    return this.times[(this.head + i) % this.times.length]!;
   }
 
   private push(t: number): void {
     if (this.size === this.limitValue) {
       // Full: the oldest entry is dropped; with `limit` younger sends it can never decide anything.
       this.times[this.head] = t;
-      this.head = (this.head + 1) % this.limitValue;
+      this.head = (this.head + 1) % this.times.length;
       return;
     }
-    this.times[(this.head + this.size) % this.limitValue] = t;
+    if (this.size === this.times.length) this.grow();
+    this.times[(this.head + this.size) % this.times.length] = t;
     this.size++;
+  }
+
+  /** Doubles the ring's room, at most to `limit`, oldest entry first. */
+  private grow(): void {
+    const grown = new Array<number>(Math.min(this.limitValue, Math.max(1, this.times.length * 2)));
+    for (let i = 0; i < this.size; i++) grown[i] = this.at(i);
+    this.times = grown;
+    this.head = 0;
   }
 
   private expire(now: number): void {
     const horizon = now - this.windowMs;
     while (this.size > 0 && this.times[this.head]! <= horizon) {
-      this.head = (this.head + 1) % this.limitValue;
+      this.head = (this.head + 1) % this.times.length;
       this.size--;
     }
   }

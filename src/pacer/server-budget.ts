@@ -34,6 +34,8 @@ const REFILL_MARGIN = 0.97;
  */
 export class ServerBudget {
   private latest: BudgetObservation | undefined;
+  /** Sends granted when `latest` arrived: a send numbered from here on was answered after it. */
+  private grantedBeforeLatest = 0;
   /** Tokens per millisecond once the server is seen to refill like a token bucket. */
   private refillPerMs = 0;
   private readonly detector = new RefillDetector();
@@ -68,7 +70,10 @@ export class ServerBudget {
    * Takes a response's headers in. Responses do not come back in the order the server counted
    * them, so the newest send's word is not always the latest state: among the observations of the
    * current window (the latest reset, give or take the header's one-second rounding), the most
-   * restrictive wins; an observation of an earlier window is stale and ignored.
+   * restrictive wins; an observation of an earlier window is stale and ignored. Except when the
+   * latest one's reset lies more than a whole window beyond what a send answered after it says:
+   * no window in force can end that far away, so it was a bogus `Reset` (issue 7, hostile
+   * headers: 999999999 s), and it must not outlive the server's next answer.
    */
   observe(o: BudgetObservation, sentSeq: number): void {
     const prev = this.latest;
@@ -77,15 +82,24 @@ export class ServerBudget {
     if (this.refillPerMs === 0 && limit !== undefined && this.detector.refills(o, limit, windowMs)) {
       this.refillPerMs = (REFILL_MARGIN * limit) / windowMs;
     }
-    if (!prev || this.resetAt(o) > this.resetAt(prev) + RESET_ROUNDING_MS) {
-      this.latest = o;
+    const bogus =
+      prev !== undefined &&
+      o.seq >= this.grantedBeforeLatest &&
+      this.resetAt(prev) - this.resetAt(o) > windowMs + RESET_ROUNDING_MS;
+    if (!prev || bogus || this.resetAt(o) > this.resetAt(prev) + RESET_ROUNDING_MS) {
+      this.take(o, sentSeq);
       return;
     }
     if (this.resetAt(o) < this.resetAt(prev) - RESET_ROUNDING_MS) return;
     const now = o.observedAt;
     const mine = this.availableFrom(o, now, sentSeq);
     const theirs = this.availableFrom(prev, now, sentSeq);
-    if (mine < theirs || (mine === theirs && o.seq > prev.seq)) this.latest = o;
+    if (mine < theirs || (mine === theirs && o.seq > prev.seq)) this.take(o, sentSeq);
+  }
+
+  private take(o: BudgetObservation, sentSeq: number): void {
+    this.latest = o;
+    this.grantedBeforeLatest = sentSeq;
   }
 
   /** A counted send's response arrived: the refill detector needs to know which sends were certainly counted. */
