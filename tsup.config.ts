@@ -6,7 +6,7 @@ export default defineConfig([
   {
     // The library: ESM and CJS with their own declaration files, types first in package.json.
     ...common,
-    entry: { index: "src/index.ts", "mock/index": "src/mock/index.ts" },
+    entry: { index: "src/index.ts", "mock/index": "src/mock/index.ts", "redis/index": "src/redis/index.ts" },
     format: ["esm", "cjs"],
     dts: true,
     clean: false,

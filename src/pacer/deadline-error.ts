@@ -1,4 +1,5 @@
-import { PacekeeperError } from "../errors/index.js";
+import { registerErrorClass } from "../errors/brand.js";
+import { PacekeeperError } from "../errors/pacekeeper-error.js";
 
 /**
  * The pacer cannot send before the caller's deadline (a long `Retry-After`, a spent budget).
@@ -6,6 +7,11 @@ import { PacekeeperError } from "../errors/index.js";
  * cancel, openai-node#1108's ignored Retry-After). The client turns it into a `RateLimitError`.
  */
 export class PacerDeadlineError extends PacekeeperError {
+  // Recognised across copies of the class: pacekeeper/redis bundles its own.
+  static {
+    registerErrorClass(this, ["PacerDeadlineError"]);
+  }
+
   override readonly name = "PacerDeadlineError";
   readonly code = "deadline_before_send";
 

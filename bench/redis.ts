@@ -1,0 +1,177 @@
+/**
+ * What sharing a key through Redis costs per request, side by side with the in-memory store in
+ * the same run: the pacer alone (acquire + release, the budget never binding) and whole requests
+ * over loopback HTTP to the mock server, one at a time and 32 at once. Prints a table of medians
+ * and, for each row, the median ratio Redis / in-memory of runs made back to back.
+ *
+ *   npx tsx bench/redis.ts [--quick]
+ *
+ * Uses `REDIS_URL` when set; otherwise starts a throwaway `redis-server` on a free loopback port
+ * (it must be on PATH). Not a test: figures for docs/benchmarks.md, not assertions.
+ */
+import { spawn } from "node:child_process";
+import { connect, createServer } from "node:net";
+import { Redis } from "ioredis";
+import {
+  campone,
+  createClient,
+  type KeyPacerConfig,
+  memoryStore,
+  type PacerStore,
+  realClock,
+} from "../src/index.js";
+import { startMockServer } from "../src/mock/index.js";
+import type { KeyPacer } from "../src/pacer/types.js";
+import { redisStore } from "../src/redis/index.js";
+import { DEFAULT_BACKOFF } from "../src/retry/backoff.js";
+
+const quick = process.argv.includes("--quick");
+const REPS = quick ? 5 : 11;
+const PACER_OPS = quick ? 2_000 : 5_000;
+const HTTP_REQUESTS = quick ? 200 : 400;
+
+interface Row {
+  case: string;
+  /** Medians, µs per request. */
+  memory: number;
+  redis: number;
+  /** Median of the ratios of runs made back to back: steadier than the ratio of medians on a busy machine. */
+  ratio: number;
+  unit: string;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Wall time per operation (µs): Redis' cost is mostly waiting on the socket, not CPU. */
+async function perOp(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await op(next++);
+    }),
+  );
+  return ((performance.now() - start) * 1000) / total;
+}
+
+const ROOMY: KeyPacerConfig = {
+  // Never binds: every acquire is granted at once, so only the bookkeeping is measured.
+  limits: [{ limit: 1_000_000_000, windowMs: 60_000 }],
+  probeFirst: false,
+  backoff: DEFAULT_BACKOFF,
+  clock: realClock,
+};
+
+async function pacerCost(store: PacerStore, concurrency: number, rep: number): Promise<number> {
+  const pacer: KeyPacer = store.pacerFor(`bench pacer ${concurrency} ${rep} ${Date.now()}`, ROOMY);
+  await perOp(50, concurrency, async () => {
+    (await pacer.acquire()).release({ kind: "unsent" });
+  });
+  return perOp(PACER_OPS, concurrency, async () => {
+    const permit = await pacer.acquire();
+    permit.release({ kind: "response", status: 200, counted: true });
+  });
+}
+
+async function httpCost(url: string, store: PacerStore, concurrency: number, rep: number): Promise<number> {
+  const client = createClient({
+    baseUrl: url,
+    apiKey: `key_live_bench_${concurrency}_${rep}_${Date.now()}`,
+    dialect: campone({ limit: 1_000_000, windowMs: 60_000 }),
+    store,
+  });
+  const one = async () => {
+    const res = await client.fetch("/sites");
+    await res.arrayBuffer();
+  };
+  await perOp(50, concurrency, one);
+  const us = await perOp(HTTP_REQUESTS, concurrency, one);
+  await client.close();
+  return us;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+async function redisUrl(): Promise<{ url: string; stop: () => void }> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", ""], {
+    stdio: "ignore",
+  });
+  child.once("error", (error) => {
+    console.error(`Cannot start redis-server (${error.message}); set REDIS_URL to use another.`);
+    process.exit(1);
+  });
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+const redis = await redisUrl();
+const client = new Redis(redis.url);
+const shared = redisStore({ client });
+const mock = await startMockServer({ dialect: "campone", port: 0, limit: 1_000_000, windowMs: 60_000 });
+const rows: Row[] = [];
+try {
+  const cases: [string, string, (store: PacerStore, rep: number) => Promise<number>][] = [
+    ["pacer: acquire + release, one at a time", "µs", (s, r) => pacerCost(s, 1, r)],
+    ["pacer: acquire + release, 32 at once", "µs", (s, r) => pacerCost(s, 32, r)],
+    ["HTTP request to the mock, one at a time", "µs", (s, r) => httpCost(mock.url, s, 1, r)],
+    ["HTTP request to the mock, 32 at once", "µs", (s, r) => httpCost(mock.url, s, 32, r)],
+  ];
+  for (const [name, unit, measure] of cases) {
+    const memory: number[] = [];
+    const viaRedis: number[] = [];
+    // Alternate the stores, so that a slow moment of the machine hits both alike.
+    for (let rep = 0; rep < REPS; rep++) {
+      memory.push(await measure(memoryStore(), rep));
+      viaRedis.push(await measure(shared, rep));
+    }
+    rows.push({
+      case: name,
+      memory: median(memory),
+      redis: median(viaRedis),
+      ratio: median(viaRedis.map((r, i) => r / memory[i]!)),
+      unit,
+    });
+  }
+} finally {
+  await shared.close();
+  client.disconnect();
+  await mock.close();
+  redis.stop();
+}
+
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+console.log(`\nRedis store vs in-memory store, per request (median of ${REPS}; Node ${process.version})\n`);
+console.log("| case | in-memory | Redis | Redis / in-memory |");
+console.log("| --- | ---: | ---: | ---: |");
+for (const r of rows) {
+  console.log(
+    `| ${r.case} | ${fmt(r.memory)} ${r.unit} | ${fmt(r.redis)} ${r.unit} | ${r.ratio.toFixed(r.ratio >= 10 ? 0 : 2)}× |`,
+  );
+}
+console.log(`\n${JSON.stringify(rows)}`);
