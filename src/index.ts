@@ -1,6 +1,39 @@
 // The public surface of `pacekeeper`: named exports only. Internal modules not listed here
 // (src/client/*, the pacer's parts) may change between minor versions.
 
+// Batch jobs: a key pool, worker threads, progress and logging (src/batch/).
+export {
+  createKeyPool,
+  createLogHooks,
+  createProgress,
+  isWorkerCrashedError,
+  type JobOutcome,
+  type KeyPool,
+  type KeyPoolFromClientsOptions,
+  type KeyPoolFromKeysOptions,
+  type KeyPoolKeyStats,
+  type KeyPoolOptions,
+  LOG_LEVELS,
+  type LogHooksOptions,
+  type LogLevelName,
+  type LogRecord,
+  type PinoLikeLogger,
+  type Progress,
+  type ProgressBudget,
+  type ProgressOptions,
+  type ProgressStream,
+  type ProgressSummary,
+  type RunInWorkersOptions,
+  runInWorkers,
+  type SerializedError,
+  serializeError,
+  serveWorkerJobs,
+  toLogRecord,
+  type WorkerBatchResult,
+  type WorkerClientContext,
+  WorkerCrashedError,
+  type WorkerJobHandler,
+} from "./batch/index.js";
 export type { Client } from "./client/create-client.js";
 export { createClient } from "./client/create-client.js";
 export type { ClientOptions, RetryOptions } from "./client/options.js";

@@ -1,0 +1,2 @@
+// A worker module that never calls serveWorkerJobs(): the thread ends at once.
+export {};
