@@ -54,3 +54,24 @@ function monotonicNow(): () => number {
   const start = performance.now();
   return () => origin + (performance.now() - start);
 }
+
+/**
+ * Calls `fire` after `ms` on `clock`; the returned function cancels it. On the real clock this is
+ * a plain `setTimeout` (a request's own timeout is set and cleared once per attempt, and an
+ * `AbortController` per timer costs more than the timer); on any other clock, an abortable sleep.
+ */
+export function startTimer(clock: Clock, ms: number, fire: () => void): () => void {
+  if (clock === realClock && ms <= MAX_TIMER_MS) {
+    const timer = setTimeout(fire, Math.max(0, ms));
+    return () => clearTimeout(timer);
+  }
+  const stop = new AbortController();
+  clock.sleep(ms, stop.signal).then(fire, () => {});
+  return () => stop.abort(TIMER_NOT_NEEDED);
+}
+
+/**
+ * What stops a timer that is no longer needed. Aborting without a reason would build a
+ * `DOMException` (with its stack) for every request, only for the rejection to be ignored.
+ */
+const TIMER_NOT_NEEDED: unknown = Object.freeze({ name: "TimerNotNeeded" });

@@ -117,6 +117,13 @@ export const channels = {
   "give-up": channel("pacekeeper:give-up"),
 } as const;
 
+/** Whether anyone listens: without hooks or subscribers, events are not even built. */
+export function isObserved(hooks: Hooks | undefined): boolean {
+  if (hooks !== undefined) return true;
+  for (const ch of Object.values(channels)) if (ch.hasSubscribers) return true;
+  return false;
+}
+
 /** Delivers an event to the hooks and the channel. A throwing hook must not break the call. */
 export function emit(hooks: Hooks | undefined, event: PacekeeperEvent): void {
   const ch = channels[event.type];

@@ -1,7 +1,8 @@
+import { startTimer } from "../clock.js";
 import { readRateLimit } from "../headers/read-rate-limit.js";
 import { parseRetryAfter } from "../headers/retry-after.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
-import { emit } from "../hooks.js";
+import { emit, isObserved } from "../hooks.js";
 import { PacerDeadlineError } from "../pacer/deadline-error.js";
 import type { CallContext } from "./context.js";
 import { eventUrl } from "./event-url.js";
@@ -33,28 +34,33 @@ export async function sendAttempt(
 ): Promise<AttemptResult> {
   const { options, pacer } = ctx;
   const { clock, dialect } = options;
-  const url = eventUrl(request);
-  const base = { key: ctx.key, dialect: dialect.name, method: request.method, url };
+  const base = isObserved(options.hooks)
+    ? { key: ctx.key, dialect: dialect.name, method: request.method, url: eventUrl(request) }
+    : undefined;
   let permit: Awaited<ReturnType<typeof pacer.acquire>>;
   try {
     permit = await pacer.acquire({
       signal: ctx.signal,
       deadline: ctx.deadline,
-      onWait: (info) => emit(options.hooks, { type: "wait", ...base, at: clock.now(), ...info }),
+      onWait: base && ((info) => emit(options.hooks, { type: "wait", ...base, at: clock.now(), ...info })),
     });
   } catch (error) {
     if (error instanceof PacerDeadlineError)
       throw rateLimitedLocally(error, request, attempt - 1, ctx.deadline);
     throw error;
   }
-  emit(options.hooks, { type: "request", ...base, at: clock.now(), attempt });
+  if (base) emit(options.hooks, { type: "request", ...base, at: clock.now(), attempt });
 
-  const timeout = new AbortController();
-  const timer = new AbortController();
-  clock.sleep(options.timeoutMs, timer.signal).then(
-    () => timeout.abort(timedOut(options.timeoutMs, "attempt", request, attempt)),
-    () => {},
-  );
+  // One controller per attempt, fed by the call's signal and the attempt's own timeout.
+  const attemptAbort = new AbortController();
+  let timedOutError: Error | undefined;
+  const onCallAbort = () => attemptAbort.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) onCallAbort();
+  else ctx.signal.addEventListener("abort", onCallAbort, { once: true });
+  const stopTimer = startTimer(clock, options.timeoutMs, () => {
+    timedOutError = timedOut(options.timeoutMs, "attempt", request, attempt);
+    attemptAbort.abort(timedOutError);
+  });
   let response: Response;
   try {
     response = await options.transport.fetch(request.url, {
@@ -62,7 +68,7 @@ export async function sendAttempt(
       headers: request.headers,
       body: request.body,
       redirect: "manual",
-      signal: AbortSignal.any([ctx.signal, timeout.signal]),
+      signal: attemptAbort.signal,
       // Node's fetch requires this for a stream body.
       ...(request.body instanceof ReadableStream ? { duplex: "half" } : {}),
     } as RequestInit);
@@ -71,15 +77,16 @@ export async function sendAttempt(
       permit.release({ kind: "failed" });
       throw ctx.signal.reason;
     }
-    if (timeout.signal.aborted) {
+    if (timedOutError) {
       permit.release({ kind: "failed" });
-      return { kind: "timeout", error: timeout.signal.reason as Error };
+      return { kind: "timeout", error: timedOutError };
     }
     const provablyUnsent = NEVER_SENT.has(errorCode(error) ?? "");
     permit.release(provablyUnsent ? { kind: "unsent" } : { kind: "failed" });
     return { kind: "connection", error: connectionFailed(error, request, attempt), provablyUnsent };
   } finally {
-    timer.abort();
+    // The call's abort stays linked: the response's body is read after the attempt returns.
+    stopTimer();
   }
 
   const now = clock.now();
@@ -97,6 +104,7 @@ export async function sendAttempt(
     rateLimit,
     retryAfterMs,
   });
+  if (!base) return { kind: "response", response, rateLimit, retryAfterMs };
   emit(options.hooks, {
     type: "response",
     ...base,

@@ -50,16 +50,23 @@ export function createClient(options: ClientOptions): Client {
     backoff: resolved.dialect.backoff,
     clock: resolved.clock,
   });
-  const closing = new AbortController();
+  const inProgress = new Set<(reason: unknown) => void>();
+  let closedReason: unknown;
   let closed: Promise<void> | undefined;
 
   const runCall: RunCall = async (request, totalTimeoutMs, body) => {
-    closing.signal.throwIfAborted();
-    const signals = request.signal ? [request.signal, closing.signal] : [closing.signal];
-    const call = callSignal(resolved.clock, request, totalTimeoutMs ?? resolved.totalTimeoutMs, signals);
+    if (closed) throw closedReason;
+    const call = callSignal(
+      resolved.clock,
+      request,
+      totalTimeoutMs ?? resolved.totalTimeoutMs,
+      request.signal,
+    );
+    inProgress.add(call.abort);
     try {
       return await body({ ...call, options: resolved, pacer, key });
     } finally {
+      inProgress.delete(call.abort);
       call.dispose();
     }
   };
@@ -79,7 +86,8 @@ export function createClient(options: ClientOptions): Client {
     },
     close() {
       closed ??= (async () => {
-        closing.abort(new DOMException("The pacekeeper client was closed", "AbortError"));
+        closedReason = new DOMException("The pacekeeper client was closed", "AbortError");
+        for (const abort of inProgress) abort(closedReason);
         await resolved.transport.close();
       })();
       return closed;

@@ -57,9 +57,16 @@ export function createPacer(options: PacerOptions): Pacer {
   }
   const backoff = mergeBackoff(DEFAULT_BACKOFF, options.backoff);
   const store = options.store ?? memoryStore();
+  // Hashing the key on every run would cost more than pacing it.
+  const ids = new Map<string, string>();
   const pacerOf = (key: string) => {
     if (typeof key !== "string" || key === "") throw new TypeError("Expected `key` to be a non-empty string");
-    return store.pacerFor(`pacer ${keyFingerprint(key)}`, { limits, probeFirst: false, backoff, clock });
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = `pacer ${keyFingerprint(key)}`;
+      ids.set(key, id);
+    }
+    return store.pacerFor(id, { limits, probeFirst: false, backoff, clock });
   };
   return {
     acquire: (key, acquireOptions) => pacerOf(key).acquire(acquireOptions),

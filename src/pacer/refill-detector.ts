@@ -23,16 +23,19 @@ interface CountedSend {
  */
 export class RefillDetector {
   private anchor: BudgetObservation | undefined;
-  /** Counted sends of the last two windows, in order of arrival. */
+  /** Counted sends of the last two windows, in order of arrival, from `first` on. */
   private sends: CountedSend[] = [];
+  private first = 0;
 
-  /** A counted send's response arrived. */
+  /** A counted send's response arrived. O(1) amortized: old entries are skipped, then compacted. */
   record(grantedAt: number, arrivedAt: number, windowMs: number): void {
     this.sends.push({ grantedAt, arrivedAt });
     const horizon = arrivedAt - 2 * windowMs;
-    let drop = 0;
-    while (drop < this.sends.length && this.sends[drop]!.arrivedAt < horizon) drop++;
-    if (drop > 0) this.sends.splice(0, drop);
+    while (this.first < this.sends.length && this.sends[this.first]!.arrivedAt < horizon) this.first++;
+    if (this.first > 1024 && this.first * 2 > this.sends.length) {
+      this.sends = this.sends.slice(this.first);
+      this.first = 0;
+    }
   }
 
   /** Whether `b`, compared with the anchor, shows a server that refills continuously. */
@@ -44,10 +47,14 @@ export class RefillDetector {
     }
     if (b.observedAt - a.observedAt < (SPAN_TOKENS * windowMs) / limit) return false;
     this.anchor = b;
-    const windowReset = b.observedAt + b.snapshot.resetMs - (a.observedAt + a.snapshot.resetMs) > windowMs / 2;
+    const windowReset =
+      b.observedAt + b.snapshot.resetMs - (a.observedAt + a.snapshot.resetMs) > windowMs / 2;
     if (windowReset || this.couldHaveAged(a, b, windowMs)) return false;
     let certainlyCounted = 1;
-    for (const s of this.sends) if (s.grantedAt >= a.observedAt && s.arrivedAt <= b.sentAt) certainlyCounted++;
+    for (let i = this.first; i < this.sends.length; i++) {
+      const s = this.sends[i]!;
+      if (s.grantedAt >= a.observedAt && s.arrivedAt <= b.sentAt) certainlyCounted++;
+    }
     return b.snapshot.remaining > a.snapshot.remaining - certainlyCounted;
   }
 
@@ -57,6 +64,10 @@ export class RefillDetector {
    * counted, but not more than a window before `a` was.
    */
   private couldHaveAged(a: BudgetObservation, b: BudgetObservation, windowMs: number): boolean {
-    return this.sends.some((s) => s.grantedAt <= b.observedAt - windowMs && s.arrivedAt > a.sentAt - windowMs);
+    for (let i = this.first; i < this.sends.length; i++) {
+      const s = this.sends[i]!;
+      if (s.grantedAt <= b.observedAt - windowMs && s.arrivedAt > a.sentAt - windowMs) return true;
+    }
+    return false;
   }
 }

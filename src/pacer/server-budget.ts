@@ -104,7 +104,8 @@ export class ServerBudget {
 
   /** A counted send's response arrived: the refill detector needs to know which sends were certainly counted. */
   recordSend(grantedAt: number, arrivedAt: number): void {
-    this.detector.record(grantedAt, arrivedAt, this.windowMs);
+    // Only while there is something to learn: headers seen, no refill known yet.
+    if (this.latest && this.refillPerMs === 0) this.detector.record(grantedAt, arrivedAt, this.windowMs);
   }
 
   /** Forgets the budget (the server stopped sending headers). */
