@@ -1,0 +1,171 @@
+/**
+ * Overhead: pacekeeper's `client.fetch` on a budget that never binds, against the transport it
+ * wraps (the global `fetch` with an undici `Agent` configured as src/transport.ts configures it)
+ * and against `undici.request`, on a plain `node:http` server on loopback. Variants run in
+ * interleaved rounds (A B C, C B A, …) so that load from elsewhere on the machine hits them
+ * alike; each ratio is taken within a round, and the median of the rounds is reported.
+ */
+import { Agent, request } from "undici";
+import { boothzen, campone, createClient } from "../src/index.js";
+import type { BenchConfig } from "./config.js";
+import type { ServerHost } from "./host/index.js";
+import { runJobs } from "./run-jobs.js";
+import { fixed, median, range } from "./stats.js";
+
+/** The options of pacekeeper's default transport (src/transport.ts), for the bare baseline. */
+const agentOptions = { keepAliveTimeout: 10_000, connections: 128 };
+
+interface Variant {
+  name: string;
+  /** The variant its ratio is taken against; undefined for a baseline. */
+  baseline: string | undefined;
+  setup(url: string): { send(): Promise<number>; close(): Promise<void> };
+}
+
+const PLAIN = "/plain";
+/** A path the plain server answers with RateLimit headers (a million per minute). */
+const HEADERS = "/api/v1/bookings/bkg_000001";
+const auth = { authorization: "Bearer key_overhead_0001", "user-agent": "bench" };
+
+const VARIANTS: Variant[] = [
+  {
+    name: "bare fetch + Agent",
+    baseline: undefined,
+    setup(url) {
+      const agent = new Agent(agentOptions);
+      return {
+        async send() {
+          const res = await fetch(`${url}${PLAIN}`, {
+            headers: auth,
+            dispatcher: agent,
+          } as unknown as RequestInit);
+          await res.arrayBuffer();
+          return res.status;
+        },
+        close: () => agent.close(),
+      };
+    },
+  },
+  {
+    name: "pacekeeper campone()",
+    baseline: "bare fetch + Agent",
+    setup(url) {
+      const client = createClient({
+        baseUrl: url,
+        apiKey: `key_overhead_${Math.random().toString(36).slice(2)}`,
+        dialect: campone({ limit: 1_000_000, windowMs: 60_000 }),
+      });
+      return {
+        async send() {
+          const res = await client.fetch(PLAIN);
+          await res.arrayBuffer();
+          return res.status;
+        },
+        close: () => client.close(),
+      };
+    },
+  },
+  {
+    name: "undici.request",
+    baseline: "bare fetch + Agent",
+    setup(url) {
+      const agent = new Agent(agentOptions);
+      return {
+        async send() {
+          const res = await request(`${url}${PLAIN}`, { headers: auth, dispatcher: agent });
+          await res.body.arrayBuffer();
+          return res.statusCode;
+        },
+        close: () => agent.close(),
+      };
+    },
+  },
+  {
+    name: "bare fetch + Agent, RateLimit headers",
+    baseline: undefined,
+    setup(url) {
+      const agent = new Agent(agentOptions);
+      return {
+        async send() {
+          const res = await fetch(`${url}${HEADERS}`, {
+            headers: auth,
+            dispatcher: agent,
+          } as unknown as RequestInit);
+          await res.arrayBuffer();
+          return res.status;
+        },
+        close: () => agent.close(),
+      };
+    },
+  },
+  {
+    name: "pacekeeper boothzen(), RateLimit headers",
+    baseline: "bare fetch + Agent, RateLimit headers",
+    setup(url) {
+      const client = createClient({
+        baseUrl: url,
+        apiKey: `key_overhead_${Math.random().toString(36).slice(2)}`,
+        dialect: boothzen({ limit: 1_000_000, windowMs: 60_000, burst: 1_000_000, burstWindowMs: 1_000 }),
+      });
+      return {
+        async send() {
+          const res = await client.fetch(HEADERS);
+          await res.arrayBuffer();
+          return res.status;
+        },
+        close: () => client.close(),
+      };
+    },
+  },
+];
+
+export interface OverheadResult {
+  variant: string;
+  baseline: string | undefined;
+  /** Median requests per second over the rounds (for context; the ratio is the figure). */
+  rps: number;
+  /** Median over rounds of (this variant's rps / its baseline's rps in the same round). */
+  ratio: number | undefined;
+  ratioRange: [number, number] | undefined;
+}
+
+export async function runOverhead(host: ServerHost, config: BenchConfig): Promise<OverheadResult[]> {
+  const { rounds, requestsPerRound, concurrency } = config.overhead;
+  const server = await host.startPlain();
+  const clients = VARIANTS.map((v) => v.setup(server.url));
+  const rps: number[][] = VARIANTS.map(() => []);
+  // Round 0 warms up connections and the JIT and is not counted. Odd rounds run the variants
+  // backwards (A B C, C B A, …), so that a drift in the machine's load favours none of them.
+  for (let round = 0; round <= rounds; round++) {
+    const order = VARIANTS.map((_, i) => (round % 2 === 1 ? VARIANTS.length - 1 - i : i));
+    for (const v of order) {
+      const outcome = await runJobs(requestsPerRound, concurrency, 120_000, () => clients[v]!.send());
+      if (outcome.done !== requestsPerRound)
+        throw new Error(`${VARIANTS[v]!.name}: ${outcome.failed} failed`);
+      if (round > 0) rps[v]!.push((requestsPerRound / outcome.elapsedMs) * 1000);
+    }
+    if (round > 0) {
+      const line = VARIANTS.map((v, i) => `${v.name} ${rps[i]!.at(-1)!.toFixed(0)}`).join(", ");
+      console.log(`  round ${round}: ${line} req/s`);
+    }
+  }
+  for (const c of clients) await c.close();
+  await server.close();
+  return VARIANTS.map((v, i) => {
+    const b = v.baseline === undefined ? -1 : VARIANTS.findIndex((x) => x.name === v.baseline);
+    const ratios = b === -1 ? undefined : rps[i]!.map((x, r) => x / rps[b]![r]!);
+    return {
+      variant: v.name,
+      baseline: v.baseline,
+      rps: median(rps[i]!),
+      ratio: ratios && median(ratios),
+      ratioRange: ratios && range(ratios),
+    };
+  });
+}
+
+export function describeOverhead(results: readonly OverheadResult[]): string {
+  return results
+    .map((r) => `  ${r.variant}: ${r.ratio === undefined ? "baseline" : `${fixed(r.ratio)} × ${r.baseline}`}`)
+    .join("\n");
+}
