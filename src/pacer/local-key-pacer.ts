@@ -64,9 +64,7 @@ export class LocalKeyPacer implements KeyPacer {
     this.clock = config.clock;
     this.windows = config.limits.map((l) => new RollingWindow(l.limit, l.windowMs));
     this.described = longestWindow(config.limits);
-    this.budget = new ServerBudget(config.limits[this.described]!.windowMs, (seq) =>
-      this.unansweredBefore(seq),
-    );
+    this.budget = new ServerBudget(config.limits[this.described]!.windowMs);
     this.gate = new Gate(config.backoff, config.random);
     this.probeFirst = config.probeFirst;
     this.lastActivity = this.clock.now();
@@ -239,7 +237,11 @@ export class LocalKeyPacer implements KeyPacer {
     const window = this.windows[this.windowFor(snapshot.windowMs)]!;
     if (snapshot.limit !== undefined && snapshot.limit >= 1) window.setLimit(Math.floor(snapshot.limit));
     const explainedByUs = window.limit - snapshot.remaining <= window.used(now);
-    this.budget.observe({ seq, sentAt, observedAt: now, snapshot, explainedByUs }, this.sentSeq);
+    const unansweredEarlier = this.unansweredBefore(seq);
+    this.budget.observe(
+      { seq, sentAt, observedAt: now, snapshot, explainedByUs, unansweredEarlier },
+      this.sentSeq,
+    );
   }
 
   /**

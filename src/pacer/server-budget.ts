@@ -16,6 +16,8 @@ export interface BudgetObservation {
    * the next slot frees; when they do not, someone else spends the key, and only the server knows.
    */
   explainedByUs: boolean;
+  /** Sends granted before this one and still unanswered when its response arrived. */
+  unansweredEarlier: number;
 }
 
 /** `RateLimit-Reset` is whole seconds: resets this close are the same reset. */
@@ -44,14 +46,7 @@ export class ServerBudget {
    * @param windowMs the configured window the headers describe, used to turn a limit into a
    *   refill rate when the server does not announce its window.
    */
-  constructor(
-    private readonly windowMs: number,
-    /**
-     * How many sends older than `seq` are still unanswered. The server may count them after the
-     * observed one, so until their own responses say otherwise they count as spent.
-     */
-    private readonly unansweredBefore: (seq: number) => number,
-  ) {}
+  constructor(private readonly windowMs: number) {}
 
   get limit(): number | undefined {
     return this.latest?.snapshot.limit;
@@ -71,9 +66,9 @@ export class ServerBudget {
    * them, so the newest send's word is not always the latest state: among the observations of the
    * current window (the latest reset, give or take the header's one-second rounding), the most
    * restrictive wins; an observation of an earlier window is stale and ignored. Except when the
-   * latest one's reset lies more than a whole window beyond what a send answered after it says:
-   * no window in force can end that far away, so it was a bogus `Reset` (issue 7, hostile
-   * headers: 999999999 s), and it must not outlive the server's next answer.
+   * held one's reset lies more than a whole window beyond what a send counted after it says: no
+   * window in force ends that far away, so it was a bogus `Reset` (issue 7, hostile headers:
+   * 999999999 s), and it must not outlive the server's next answer.
    */
   observe(o: BudgetObservation, sentSeq: number): void {
     const prev = this.latest;
@@ -152,9 +147,13 @@ export class ServerBudget {
     return this.resetAt(o);
   }
 
-  /** Sends the observation may not have counted yet: every later one, and earlier ones still in flight. */
+  /**
+   * Sends the observation may not have counted: every later one, and the earlier ones still
+   * unanswered when it arrived — the server may have counted those after it, even once they are
+   * answered (their own observations then compete as the more restrictive).
+   */
   private spentSince(o: BudgetObservation, sentSeq: number): number {
-    return sentSeq - o.seq - 1 + this.unansweredBefore(o.seq);
+    return sentSeq - o.seq - 1 + o.unansweredEarlier;
   }
 
   private tokensAt(o: BudgetObservation, now: number): number {
