@@ -54,9 +54,7 @@ export async function sendAttempt(
   // One controller per attempt, fed by the call's signal and the attempt's own timeout.
   const attemptAbort = new AbortController();
   let timedOutError: Error | undefined;
-  const onCallAbort = () => attemptAbort.abort(ctx.signal.reason);
-  if (ctx.signal.aborted) onCallAbort();
-  else ctx.signal.addEventListener("abort", onCallAbort, { once: true });
+  ctx.linkAttempt(attemptAbort);
   const stopTimer = startTimer(clock, options.timeoutMs, () => {
     timedOutError = timedOut(options.timeoutMs, "attempt", request, attempt);
     attemptAbort.abort(timedOutError);
@@ -85,7 +83,6 @@ export async function sendAttempt(
     permit.release(provablyUnsent ? { kind: "unsent" } : { kind: "failed" });
     return { kind: "connection", error: connectionFailed(error, request, attempt), provablyUnsent };
   } finally {
-    // The call's abort stays linked: the response's body is read after the attempt returns.
     stopTimer();
   }
 

@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { type Clock, startTimer } from "../clock.js";
 import { type FailedRequest, timedOut } from "./failures.js";
 
@@ -11,14 +10,20 @@ export interface CallSignal {
   progress: { attempts: number };
   /** Aborts the call (the client is closing). */
   abort(reason: unknown): void;
+  /**
+   * Makes `attempt` abort with the call from now on, in place of the previous attempt (whose
+   * response was discarded). It stays linked after the attempt returns: the body is read later.
+   */
+  linkAttempt(attempt: AbortController): void;
   /** Stops the total-timeout timer and unlinks the caller's signal; called once the call has ended. */
   dispose(): void;
 }
 
 /**
  * One call's abort signal and deadline. One controller per call, fed by the caller's signal, the
- * client's close (through `abort`) and the total timeout (a timer on the injected clock):
- * cheaper on the hot path than `AbortSignal.any` and its transferable machinery.
+ * client's close (through `abort`) and the total timeout (a timer on the injected clock), and
+ * passed on to the attempt in flight without a listener: cheaper on the hot path than
+ * `AbortSignal.any` and its transferable machinery.
  */
 export function callSignal(
   clock: Clock,
@@ -27,11 +32,12 @@ export function callSignal(
   callerSignal: AbortSignal | undefined,
 ): CallSignal {
   const controller = new AbortController();
-  // One listener per attempt links the call to it (see attempt.ts); retries may exceed ten.
-  setMaxListeners(0, controller.signal);
   const progress = { attempts: 0 };
+  let attemptLinked: AbortController | undefined;
   const abort = (reason: unknown) => {
-    if (!controller.signal.aborted) controller.abort(reason);
+    if (controller.signal.aborted) return;
+    controller.abort(reason);
+    attemptLinked?.abort(reason);
   };
   const onCallerAbort = () => abort(callerSignal?.reason);
   if (callerSignal?.aborted) abort(callerSignal.reason);
@@ -48,6 +54,10 @@ export function callSignal(
     deadline: totalTimeoutMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + totalTimeoutMs,
     progress,
     abort,
+    linkAttempt(attempt) {
+      attemptLinked = attempt;
+      if (controller.signal.aborted) attempt.abort(controller.signal.reason);
+    },
     dispose() {
       callerSignal?.removeEventListener("abort", onCallerAbort);
       stopTimer?.();
