@@ -48,14 +48,6 @@ export class ServerBudget {
    */
   constructor(private readonly windowMs: number) {}
 
-  get limit(): number | undefined {
-    return this.latest?.snapshot.limit;
-  }
-
-  get refills(): boolean {
-    return this.refillPerMs > 0;
-  }
-
   /** See `BudgetObservation.explainedByUs`. */
   get explainedByUs(): boolean {
     return this.latest?.explainedByUs ?? false;
