@@ -4,7 +4,7 @@
  * them, so it must not share the mock's code.
  *
  * Two uses: the server's minimum time for a batch (`idealMinimumMs`, the same greedy schedule as
- * test/helpers/ideal-schedule.ts) and a replay of an audit log that reconstructs the `Retry-After`
+ * demo/ideal-schedule.ts) and a replay of an audit log that reconstructs the `Retry-After`
  * each 429 carried (`replayAudit`), checked against the statuses the server actually gave.
  */
 export type Model = "fixed" | "rolling" | "bucket";
@@ -92,7 +92,7 @@ function counter(model: Model, { limit, windowMs }: Rule): Counter {
  * The minimum time (ms) a perfect client needs to get `total` requests accepted by a server that
  * counts with `model` under every rule at once: it sends each request at the first millisecond
  * the server would accept it, with no latency (greedy is optimal: accepting earlier never delays
- * a later one). Same definition as test/helpers/ideal-schedule.ts.
+ * a later one). Same definition as demo/ideal-schedule.ts.
  */
 export function idealMinimumMs(model: Model, rules: readonly Rule[], total: number): number {
   const counters = rules.map((r) => counter(model, r));

@@ -2,7 +2,7 @@
  * The least time a perfect client needs to get `total` requests of one key accepted by a server
  * that counts with `model` under every limit at once: each request goes at the first millisecond
  * the server would accept it (greedy is optimal: accepting earlier never delays a later one).
- * Written from the counting models of docs/mock-servers.md, like the tests' own copy; it shares
+ * Written from the counting models of docs/mock-servers.md (tests and the demo use it); it shares
  * no code with the client, whose schedule it judges.
  */
 export type CountingModel = "fixed" | "rolling" | "bucket";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { idealMinimumMs } from "../demo/ideal-schedule.js";
 import { boothzen, type Client, campone, createClient } from "../src/index.js";
 import { type CountingModel, startMockServer } from "../src/mock/index.js";
-import { idealMinimumMs } from "./helpers/ideal-schedule.js";
 import { startMockProcess } from "./helpers/mock-process.js";
 import { runPool } from "./helpers/simulated-transport.js";
 

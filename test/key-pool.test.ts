@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { idealMinimumMs } from "../demo/ideal-schedule.js";
 import {
   boothzen,
   type Client,
@@ -12,7 +13,6 @@ import {
   type VirtualClock,
 } from "../src/index.js";
 import { createMockApi } from "../src/mock/index.js";
-import { idealMinimumMs } from "./helpers/ideal-schedule.js";
 import { seededRandom, simulatedTransport } from "./helpers/simulated-transport.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { idealMinimumMs, type CountingModel as Model } from "../demo/ideal-schedule.js";
 import { boothzen, campone, createClient, createVirtualClock, memoryStore } from "../src/index.js";
 import { createMockApi } from "../src/mock/index.js";
-import { idealMinimumMs, type Model } from "./helpers/ideal-schedule.js";
 import { runPool, seededRandom, simulatedTransport } from "./helpers/simulated-transport.js";
 
 const KEY = "key_live_simulation_0001";

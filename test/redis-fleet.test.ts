@@ -1,9 +1,9 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { idealMinimumMs, type CountingModel as Model, type Rule } from "../demo/ideal-schedule.js";
 import { campone, createClient, realClock } from "../src/index.js";
 import { type MockServer, startMockServer } from "../src/mock/index.js";
 import { redisStore } from "../src/redis/index.js";
-import { idealMinimumMs, type Model, type Rule } from "./helpers/ideal-schedule.js";
 import { type Fleet, type RunOutcome, startFleet } from "./helpers/redis-fleet.js";
 import { announceRedisSkip, hasRedis, type RedisServer, startRedisServer } from "./helpers/redis-server.js";
 import type { WorkerJob } from "./helpers/redis-worker.js";
@@ -12,7 +12,7 @@ import type { WorkerJob } from "./helpers/redis-worker.js";
  * Four Node processes (test/helpers/redis-worker.ts) share one API key through one Redis against
  * the mock servers, windows scaled down to seconds. Asserted on the server's own audit log:
  * counts of 429s, and the batch's duration over the minimum a perfect client could achieve
- * against that counting model (test/helpers/ideal-schedule.ts), with a margin: 1.15×.
+ * against that counting model (demo/ideal-schedule.ts), with a margin: 1.15×.
  *
  * The four processes are started once for the file (starting Node with tsx costs seconds), and
  * its tests run one after another: four busy processes are what two cores hold.
