@@ -3,11 +3,6 @@ import type { BudgetObservation } from "./server-budget.js";
 /** Compare observations at least this many token-times apart, so the refill outgrows the noise. */
 const SPAN_TOKENS = 8;
 
-interface CountedSend {
-  grantedAt: number;
-  arrivedAt: number;
-}
-
 /**
  * Tells a server that refills continuously (a token bucket) from one that gives budget back only
  * at a window's reset or as old sends age out, from how `Remaining` moves between responses.
@@ -23,17 +18,27 @@ interface CountedSend {
  */
 export class RefillDetector {
   private anchor: BudgetObservation | undefined;
-  /** Counted sends of the last two windows, in order of arrival, from `first` on. */
-  private sends: CountedSend[] = [];
+  /**
+   * Counted sends of the last two windows, in order of arrival (so `arrived` is sorted), from
+   * `first` on: two arrays of numbers rather than one of objects, which the garbage collector
+   * would have to walk — a generous limit keeps hundreds of thousands of them.
+   */
+  private granted: number[] = [];
+  private arrived: number[] = [];
   private first = 0;
+  /** The longest a recorded send took from grant to arrival: bounds where a grant can be found. */
+  private longestMs = 0;
 
   /** A counted send's response arrived. O(1) amortized: old entries are skipped, then compacted. */
   record(grantedAt: number, arrivedAt: number, windowMs: number): void {
-    this.sends.push({ grantedAt, arrivedAt });
+    this.granted.push(grantedAt);
+    this.arrived.push(arrivedAt);
+    this.longestMs = Math.max(this.longestMs, arrivedAt - grantedAt);
     const horizon = arrivedAt - 2 * windowMs;
-    while (this.first < this.sends.length && this.sends[this.first]!.arrivedAt < horizon) this.first++;
-    if (this.first > 1024 && this.first * 2 > this.sends.length) {
-      this.sends = this.sends.slice(this.first);
+    while (this.first < this.arrived.length && this.arrived[this.first]! < horizon) this.first++;
+    if (this.first > 1024 && this.first * 2 > this.arrived.length) {
+      this.granted = this.granted.slice(this.first);
+      this.arrived = this.arrived.slice(this.first);
       this.first = 0;
     }
   }
@@ -50,10 +55,11 @@ export class RefillDetector {
     const windowReset =
       b.observedAt + b.snapshot.resetMs - (a.observedAt + a.snapshot.resetMs) > windowMs / 2;
     if (windowReset || this.couldHaveAged(a, b, windowMs)) return false;
+    // Granted after `a` arrived, hence arrived after it too; answered before `b` was sent.
     let certainlyCounted = 1;
-    for (let i = this.first; i < this.sends.length; i++) {
-      const s = this.sends[i]!;
-      if (s.grantedAt >= a.observedAt && s.arrivedAt <= b.sentAt) certainlyCounted++;
+    for (let i = this.firstArrivedFrom(a.observedAt); i < this.arrived.length; i++) {
+      if (this.arrived[i]! > b.sentAt) break;
+      if (this.granted[i]! >= a.observedAt) certainlyCounted++;
     }
     return b.snapshot.remaining > a.snapshot.remaining - certainlyCounted;
   }
@@ -61,13 +67,30 @@ export class RefillDetector {
   /**
    * Whether a send of ours may have left the server's window between `a` and `b`: one the server
    * may have counted (between its grant and its arrival) more than a window before `b` was
-   * counted, but not more than a window before `a` was.
+   * counted, but not more than a window before `a` was. Only sends that arrived in between can
+   * be such a send, so only those are read: the check costs the sends between two observations,
+   * not the two windows kept.
    */
   private couldHaveAged(a: BudgetObservation, b: BudgetObservation, windowMs: number): boolean {
-    for (let i = this.first; i < this.sends.length; i++) {
-      const s = this.sends[i]!;
-      if (s.grantedAt <= b.observedAt - windowMs && s.arrivedAt > a.sentAt - windowMs) return true;
+    const grantedBy = b.observedAt - windowMs;
+    const arrivedAfter = a.sentAt - windowMs;
+    const lastArrival = grantedBy + this.longestMs;
+    for (let i = this.firstArrivedFrom(arrivedAfter); i < this.arrived.length; i++) {
+      if (this.arrived[i]! > lastArrival) break;
+      if (this.granted[i]! <= grantedBy && this.arrived[i]! > arrivedAfter) return true;
     }
     return false;
+  }
+
+  /** The index of the first kept send that arrived at `t` or later (binary search: `arrived` is sorted). */
+  private firstArrivedFrom(t: number): number {
+    let lo = this.first;
+    let hi = this.arrived.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.arrived[mid]! >= t) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 }
