@@ -54,6 +54,25 @@ describe("LocalKeyPacer: local rolling windows", () => {
     expect(pacer.nextSendAt()).toBe(T0 + 60_000);
   });
 
+  it("tryAcquire grants at once when the key may send, and otherwise answers undefined without queueing", async () => {
+    const { pacer, clock } = pacerOnVirtualTime([{ limit: 2, windowMs: 1000 }]);
+    const first = pacer.tryAcquire();
+    expect(first?.grantedAt).toBe(T0);
+    const second = pacer.tryAcquire()!;
+    // The window is full: no permit, and nothing is queued by asking.
+    expect(pacer.tryAcquire()).toBeUndefined();
+    expect(pacer.waiting).toBe(0);
+    first!.release(ok());
+    second.release(ok());
+    const waiter = pacer.acquire();
+    expect(pacer.waiting).toBe(1);
+    await clock.advance(1000);
+    // The waiter, queued first, got the room that came free.
+    expect(pacer.waiting).toBe(0);
+    expect(pacer.tryAcquire()).toBeDefined();
+    expect((await waiter).grantedAt).toBe(T0 + 1000);
+  });
+
   it("counts a send that failed in flight: the server may have processed it", async () => {
     const { pacer } = pacerOnVirtualTime([{ limit: 1, windowMs: 60_000 }]);
     (await pacer.acquire()).release({ kind: "failed" });

@@ -103,6 +103,15 @@ export class LocalKeyPacer implements KeyPacer {
     });
   }
 
+  tryAcquire(): Permit | undefined {
+    if (this.queue.length > 0) return undefined;
+    const now = this.clock.now();
+    const verdict = this.verdict(now);
+    if (!verdict.ok) return undefined;
+    this.lastActivity = now;
+    return this.grant(verdict.probe);
+  }
+
   /** Requests waiting for a permit. */
   get waiting(): number {
     return this.queue.length;

@@ -74,6 +74,12 @@ export interface AcquireOptions {
 export interface KeyPacer {
   /** Resolves with a permit as soon as the key may send; rejects on abort or a deadline it cannot meet. */
   acquire(options?: AcquireOptions): Promise<Permit>;
+  /**
+   * A permit now, without waiting, when the key may send now and no request waits before this
+   * one; otherwise undefined (then `acquire`). Optional: a pacer whose state lives elsewhere
+   * cannot answer synchronously. The client tries it first: most sends never wait.
+   */
+  tryAcquire?(): Permit | undefined;
   /** The earliest moment the next request could be sent, as far as this pacer knows now. */
   nextSendAt(): number;
   /** Requests of this process waiting for a permit. */
