@@ -5,31 +5,48 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 
 export interface Transport {
   fetch: FetchLike;
-  /** Releases the transport's connections. */
+  /** Releases the transport's connections, ending requests still in flight. */
   close(): Promise<void>;
+  /**
+   * True when the transport itself frees a request that has waited the attempt timeout for its
+   * response headers. An attempt then passes `fetch` no `AbortSignal` of its own: on Node's fetch
+   * a signal costs more than the rest of a paced call together (docs/design.md, "Overhead").
+   */
+  readonly freesOverdueRequests: boolean;
 }
+
+/** `setTimeout`, which undici's timers use, fires at once for delays above 2^31-1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * The default transport: `globalThis.fetch`, looked up at call time so that msw's `setupServer`
  * (which patches the global) intercepts it in users' tests, with a keep-alive undici `Agent` as
- * its dispatcher. The agent is made on first use and closed by `close()`.
+ * its dispatcher. The agent is made on first use and destroyed by `close()`.
+ *
+ * With `attemptTimeoutMs` (real time only), the agent's `headersTimeout` frees a connection whose
+ * request overran the attempt timeout, so the client can stop waiting for it without a signal.
  */
-export function defaultTransport(): Transport {
+export function defaultTransport(attemptTimeoutMs?: number): Transport {
   let agent: Agent | undefined;
+  const headersTimeout =
+    attemptTimeoutMs === undefined ? undefined : Math.min(Math.ceil(attemptTimeoutMs), MAX_TIMER_MS);
   return {
     fetch(input, init) {
-      agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 });
+      agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128, headersTimeout });
       return globalThis.fetch(input, { ...init, dispatcher: agent } as unknown as RequestInit);
     },
     async close() {
       const closing = agent;
       agent = undefined;
-      await closing?.close();
+      // Not `close()`: that waits for requests in flight, and those of aborted calls may carry
+      // no signal; the client has ended every call already.
+      await closing?.destroy();
     },
+    freesOverdueRequests: headersTimeout !== undefined,
   };
 }
 
 /** A caller's own fetch: pacekeeper does not own its connections, so closing it does nothing. */
 export function customTransport(fetch: FetchLike): Transport {
-  return { fetch, close: async () => {} };
+  return { fetch, close: async () => {}, freesOverdueRequests: false };
 }

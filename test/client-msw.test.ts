@@ -1,6 +1,14 @@
+import { delay, HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { boothzen, campone, createClient, isRateLimitError, NotFoundError } from "../src/index.js";
+import {
+  boothzen,
+  campone,
+  createClient,
+  isRateLimitError,
+  NotFoundError,
+  TimeoutError,
+} from "../src/index.js";
 import { createMockHandlers } from "../src/mock/index.js";
 
 /**
@@ -27,6 +35,7 @@ const mswServer = setupServer(...boothzenMock.handlers, ...camponeMock.handlers)
 
 beforeAll(() => mswServer.listen({ onUnhandledRequest: "error" }));
 afterEach(() => {
+  mswServer.resetHandlers();
   boothzenMock.reset();
   camponeMock.reset();
 });
@@ -86,6 +95,34 @@ describe("the client, unchanged, under msw setupServer with the mock handlers", 
       expect(isRateLimitError(error)).toBe(true);
       expect((error as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(3_500_000);
       expect(camponeMock.audit().map((e) => e.status)).toEqual([200, 200, 200, 429]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("ends an attempt msw never answers at the attempt timeout, though the default transport passes it no signal", async () => {
+    // The agent that frees an overdue request on a real connection is bypassed by msw: the
+    // attempt must still end at its timeout, and a late answer must not resurface.
+    let answered = 0;
+    mswServer.use(
+      http.get(`${CAMPONE}/slow`, async () => {
+        await delay(answered++ === 0 ? 600 : "infinite");
+        return HttpResponse.json({ late: true });
+      }),
+    );
+    const client = createClient({
+      baseUrl: CAMPONE,
+      apiKey: "key_live_msw_0004",
+      dialect: campone({ limit: 10 }),
+      timeoutMs: 150,
+      retry: { retries: 1 },
+    });
+    try {
+      const error = await client.fetch("/slow").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect(error).toMatchObject({ scope: "attempt", attempts: 2 });
+      // The first attempt's answer comes after it was given up: discarded, nothing unhandled.
+      await delay(700);
     } finally {
       await client.close();
     }

@@ -49,6 +49,7 @@ describe("createClient: options", () => {
     [{ retry: { retries: -1 } }, /`retry.retries`/],
     [{ retry: { statuses: [429] } }, /must not include 429/],
     [{ headers: { Authorization: "x" } }, /without `Authorization`/],
+    [{ headers: { "x trace": "1" } }, /`headers` names to be HTTP tokens, got "x trace"/],
     [{ hooks: { onRequest: () => {} } }, /Unknown option `onRequest` in hooks/],
     [{ retires: 2 }, /Unknown option `retires`/],
   ])("rejects %j at construction", (override, message) => {

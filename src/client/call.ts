@@ -4,6 +4,7 @@ import { transientBackoff } from "../retry/backoff.js";
 import { type AttemptFailure, decideRetry, type RetryCounts } from "../retry/decide.js";
 import { type AttemptResult, sendAttempt } from "./attempt.js";
 import type { CallContext } from "./context.js";
+import { discard } from "./discard.js";
 import { eventUrl } from "./event-url.js";
 import { connectionFailed } from "./failures.js";
 import type { PreparedRequest } from "./prepare.js";
@@ -35,7 +36,7 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
   let request = first;
   let redirects = 0;
   for (let attempt = 1; ; attempt++) {
-    ctx.progress.attempts = attempt;
+    ctx.attempts = attempt;
     const result = await sendAttempt(ctx, request, attempt);
     if (result.kind === "response") {
       const next = redirectedRequest(result.response, request, options.baseUrl);
@@ -120,7 +121,7 @@ async function followElsewhere(
       signal: ctx.signal,
     });
   } catch (error) {
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (ctx.aborted) throw ctx.reason;
     // Every call ends in a result or a typed error, a hop elsewhere too (not undici's bare TypeError).
     const failure = connectionFailed(error, request, attempts);
     emitGiveUp(ctx, request, attempts, failure);
@@ -160,14 +161,4 @@ function causeOf(result: AttemptResult): "rate-limited" | "status" | "connection
 
 function isRedirect(status: number): boolean {
   return status >= 300 && status < 400;
-}
-
-/**
- * Frees the connection of a response nobody will read. Not awaited: a body whose source never
- * settles the cancel (msw's intercepted responses) must not hold the call.
- */
-function discard(response: Response): void {
-  response.body?.cancel().catch(() => {
-    // already consumed or errored: nothing to free
-  });
 }

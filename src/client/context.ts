@@ -1,11 +1,94 @@
+import { startTimer } from "../clock.js";
 import type { KeyPacer } from "../pacer/types.js";
-import type { CallSignal } from "./call-signal.js";
+import { type FailedRequest, timedOut } from "./failures.js";
 import type { ResolvedOptions } from "./options.js";
 
-/** What every attempt of one call shares: the client's options, the key's pacer, the call's signal. */
-export interface CallContext extends CallSignal {
-  options: ResolvedOptions;
-  pacer: KeyPacer;
-  /** The key's fingerprint, the only name of the key that events carry. */
-  key: string;
+/**
+ * One call in progress: what its attempts share (the client's options, the key's pacer) and how
+ * it ends early — the caller's signal, the client's close, or the total timeout.
+ *
+ * A class rather than closures, and its `AbortSignal` made only when something needs one: a call
+ * is made per request, on the hot path, and most calls end without being aborted.
+ */
+export class CallContext {
+  /** Attempts made so far: the total timeout's error reports them. */
+  attempts = 0;
+  /** Epoch ms (the clock's) by which the call must end; Infinity without a total timeout. */
+  readonly deadline: number;
+  /**
+   * Whether something other than the client's close can abort the call: the caller's signal or a
+   * total timeout. Only then must a transport that frees overdue requests itself see `signal`.
+   */
+  readonly abortableByCaller: boolean;
+  private controller: AbortController | undefined;
+  private abortedWith: { reason: unknown } | undefined;
+  private abortAttempt: ((reason: unknown) => void) | undefined;
+  private readonly stopTimer: (() => void) | undefined;
+  private readonly onCallerAbort: (() => void) | undefined;
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly pacer: KeyPacer,
+    /** The key's fingerprint, the only name of the key that events carry. */
+    readonly key: string,
+    request: FailedRequest,
+    totalTimeoutMs: number | undefined,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {
+    const { clock } = options;
+    this.deadline = totalTimeoutMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + totalTimeoutMs;
+    this.abortableByCaller = callerSignal !== undefined || totalTimeoutMs !== undefined;
+    if (callerSignal?.aborted) this.abort(callerSignal.reason);
+    else if (callerSignal) {
+      this.onCallerAbort = () => this.abort(callerSignal.reason);
+      callerSignal.addEventListener("abort", this.onCallerAbort, { once: true });
+    }
+    if (totalTimeoutMs !== undefined) {
+      this.stopTimer = startTimer(clock, totalTimeoutMs, () =>
+        this.abort(timedOut(totalTimeoutMs, "total", request, this.attempts)),
+      );
+    }
+  }
+
+  get aborted(): boolean {
+    return this.abortedWith !== undefined;
+  }
+
+  /** Why the call aborted; undefined while it has not. */
+  get reason(): unknown {
+    return this.abortedWith?.reason;
+  }
+
+  /** Aborts with the call: made on first use. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortedWith) this.controller.abort(this.abortedWith.reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the call; later calls are ignored. */
+  abort(reason: unknown): void {
+    if (this.abortedWith) return;
+    this.abortedWith = { reason };
+    this.controller?.abort(reason);
+    this.abortAttempt?.(reason);
+  }
+
+  /**
+   * Calls `onAbort` when the call aborts from now on, in place of the previous attempt's (whose
+   * response was discarded); at once if it has aborted already. It stays linked after the attempt
+   * returns: the body is read later.
+   */
+  linkAttempt(onAbort: (reason: unknown) => void): void {
+    this.abortAttempt = onAbort;
+    if (this.abortedWith) onAbort(this.abortedWith.reason);
+  }
+
+  /** Stops the total-timeout timer and unlinks the caller's signal; called once the call has ended. */
+  dispose(): void {
+    if (this.onCallerAbort) this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
+    this.stopTimer?.();
+  }
 }

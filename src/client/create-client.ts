@@ -1,8 +1,7 @@
 import type { z } from "zod";
 import { keyFingerprint } from "../fingerprint.js";
 import { performCall } from "./call.js";
-import { callSignal } from "./call-signal.js";
-import type { CallContext } from "./context.js";
+import { CallContext } from "./context.js";
 import { type ClientOptions, resolveOptions } from "./options.js";
 import { type PreparedRequest, prepareRequest } from "./prepare.js";
 import { type RequestOptions, requestJson } from "./request.js";
@@ -50,24 +49,26 @@ export function createClient(options: ClientOptions): Client {
     backoff: resolved.dialect.backoff,
     clock: resolved.clock,
   });
-  const inProgress = new Set<(reason: unknown) => void>();
+  const inProgress = new Set<CallContext>();
   let closedReason: unknown;
   let closed: Promise<void> | undefined;
 
   const runCall: RunCall = async (request, totalTimeoutMs, body) => {
     if (closed) throw closedReason;
-    const call = callSignal(
-      resolved.clock,
+    const ctx = new CallContext(
+      resolved,
+      pacer,
+      key,
       request,
       totalTimeoutMs ?? resolved.totalTimeoutMs,
       request.signal,
     );
-    inProgress.add(call.abort);
+    inProgress.add(ctx);
     try {
-      return await body({ ...call, options: resolved, pacer, key });
+      return await body(ctx);
     } finally {
-      inProgress.delete(call.abort);
-      call.dispose();
+      inProgress.delete(ctx);
+      ctx.dispose();
     }
   };
 
@@ -79,7 +80,7 @@ export function createClient(options: ClientOptions): Client {
     },
     async fetch(input, init) {
       const request = await prepareRequest(resolved, input, init);
-      return runCall(request, undefined, async (ctx) => (await performCall(ctx, request)).response);
+      return (await runCall(request, undefined, (ctx) => performCall(ctx, request))).response;
     },
     request(options: RequestOptions & { schema?: z.ZodType }) {
       return requestJson(resolved, options, runCall);
@@ -87,7 +88,7 @@ export function createClient(options: ClientOptions): Client {
     close() {
       closed ??= (async () => {
         closedReason = new DOMException("The pacekeeper client was closed", "AbortError");
-        for (const abort of inProgress) abort(closedReason);
+        for (const ctx of inProgress) ctx.abort(closedReason);
         await resolved.transport.close();
       })();
       return closed;

@@ -97,8 +97,11 @@ export interface ResolvedOptions {
   clock: Clock;
   timeoutMs: number;
   totalTimeoutMs: number | undefined;
-  headers: Record<string, string>;
-  userAgent: string;
+  /**
+   * What every request sends: the `headers` option, `User-Agent` and `Authorization`, names in
+   * lower case. Frozen, and shared by every request that adds none of its own.
+   */
+  headers: Readonly<Record<string, string>>;
   store: PacerStore;
 }
 
@@ -135,26 +138,44 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (statuses.includes(429)) {
     throw new RangeError("`retry.statuses` must not include 429: 429s are paced by `retry.rateLimitRetries`");
   }
+  const baseUrl = baseUrlOf(options.baseUrl);
+  const apiKey = apiKeyOf(options.apiKey);
+  const clock = options.clock === undefined ? realClock : clockOf(options.clock);
+  const timeoutMs = positiveNumber("timeoutMs", options.timeoutMs ?? 30_000);
   return {
-    baseUrl: baseUrlOf(options.baseUrl),
-    apiKey: apiKeyOf(options.apiKey),
+    baseUrl,
+    apiKey,
     dialect: options.dialect === undefined ? ietf() : dialectOf(options.dialect),
     retries: countOf("retry.retries", retry.retries ?? 2),
     rateLimitRetries: countOf("retry.rateLimitRetries", retry.rateLimitRetries ?? 5),
     retryStatuses: new Set(statuses as number[]),
     hooks: options.hooks === undefined ? undefined : hooksOf(options.hooks),
-    transport: options.fetch === undefined ? defaultTransport() : customTransport(fn("fetch", options.fetch)),
-    clock: options.clock === undefined ? realClock : clockOf(options.clock),
-    timeoutMs: positiveNumber("timeoutMs", options.timeoutMs ?? 30_000),
+    transport: transportOf(options.fetch, clock, timeoutMs),
+    clock,
+    timeoutMs,
     totalTimeoutMs:
       options.totalTimeoutMs === undefined
         ? undefined
         : positiveNumber("totalTimeoutMs", options.totalTimeoutMs),
-    headers: headersOf(options.headers),
-    userAgent:
-      options.userAgent === undefined ? `pacekeeper/${VERSION}` : headerValue("userAgent", options.userAgent),
+    headers: Object.freeze({
+      "user-agent":
+        options.userAgent === undefined
+          ? `pacekeeper/${VERSION}`
+          : headerValue("userAgent", options.userAgent),
+      ...headersOf(options.headers),
+      authorization: `Bearer ${apiKey}`,
+    }),
     store: options.store === undefined ? defaultStore : storeOf(options.store),
   };
+}
+
+/**
+ * The caller's fetch, or the default transport. An agent's timer runs on real time, so only on
+ * the real clock may the default transport's agent enforce the attempt timeout.
+ */
+function transportOf(fetch: FetchLike | undefined, clock: Clock, timeoutMs: number): Transport {
+  if (fetch !== undefined) return customTransport(fn("fetch", fetch));
+  return defaultTransport(clock === realClock ? timeoutMs : undefined);
 }
 
 function baseUrlOf(value: unknown): URL {
@@ -194,16 +215,24 @@ function headerValue(name: string, value: unknown): string {
   return value as string;
 }
 
+/** RFC 9110's `token`: the characters a header name may hold. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** The `headers` option, names in lower case (a `User-Agent` among them replaces the default). */
 function headersOf(value: unknown): Record<string, string> {
   if (value === undefined) return {};
-  const headers = plainObject("headers", value);
-  for (const [name, v] of Object.entries(headers)) {
+  const headers: Record<string, string> = {};
+  for (const [name, v] of Object.entries(plainObject("headers", value))) {
     headerValue(`headers[${JSON.stringify(name)}]`, v);
+    if (!HEADER_NAME.test(name)) {
+      throw new TypeError(`Expected \`headers\` names to be HTTP tokens, got ${JSON.stringify(name)}`);
+    }
     if (name.toLowerCase() === "authorization") {
       throw new TypeError("Expected `headers` without `Authorization`: the client sets it from `apiKey`");
     }
+    headers[name.toLowerCase()] = v as string;
   }
-  return headers as Record<string, string>;
+  return headers;
 }
 
 function countOf(name: string, value: unknown): number {

@@ -7,8 +7,8 @@ type RequestRedirect = NonNullable<RequestInit["redirect"]>;
 export interface PreparedRequest {
   url: URL;
   method: string;
-  /** Everything to send, the `Authorization` header included. */
-  headers: Headers;
+  /** Everything to send, the `Authorization` header included; names in lower case. Never mutated. */
+  headers: Readonly<Record<string, string>>;
   body: BodyInit | null;
   /** False for a stream body: it can be sent once only, so the call is never retried. */
   replayable: boolean;
@@ -24,37 +24,53 @@ export interface PreparedRequest {
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
-/** Turns `fetch`'s arguments into a request for the API at `baseUrl`, or refuses them. */
-export async function prepareRequest(
+/**
+ * Turns `fetch`'s arguments into a request for the API at `baseUrl`, or refuses them. Synchronous
+ * but for a `Request` with a body, which is read once here so that it can be sent again.
+ */
+export function prepareRequest(
   options: ResolvedOptions,
   input: string | URL | Request,
   init: RequestInit = {},
-): Promise<PreparedRequest> {
+): PreparedRequest | Promise<PreparedRequest> {
+  if (input instanceof Request && input.body && init.body == null) {
+    return input.arrayBuffer().then((body) => prepareRequest(options, input, { ...init, body }));
+  }
   const fromRequest = input instanceof Request ? input : undefined;
   const url = resolveUrl(options.baseUrl, fromRequest ? fromRequest.url : (input as string | URL));
   const method = (init.method ?? fromRequest?.method ?? "GET").toUpperCase();
-  const headers = new Headers(options.headers);
-  if (!headers.has("user-agent")) headers.set("user-agent", options.userAgent);
-  for (const source of [fromRequest?.headers, init.headers]) {
-    if (!source) continue;
-    for (const [name, value] of new Headers(source)) headers.set(name, value);
-  }
-  // The key is the client's: a caller's Authorization header never replaces it.
-  headers.set("authorization", `Bearer ${options.apiKey}`);
-  let body: BodyInit | null = init.body ?? null;
-  if (body === null && fromRequest?.body) body = await fromRequest.arrayBuffer();
+  const headers = mergeHeaders(options.headers, fromRequest?.headers, init.headers);
+  const body: BodyInit | null = init.body ?? null;
   return {
     url,
     method,
     headers,
     body,
     replayable: !isStream(body),
-    idempotent: IDEMPOTENT.has(method) || headers.has("idempotency-key"),
+    idempotent: IDEMPOTENT.has(method) || "idempotency-key" in headers,
     signal: init.signal ?? fromRequest?.signal ?? undefined,
     redirect: init.redirect ?? "follow",
     path: pathBelow(options.baseUrl, url),
     secrets: [options.apiKey],
   };
+}
+
+/**
+ * The client's headers with the caller's over them — but the key is the client's: a caller's
+ * `Authorization` never replaces it. A request adding none shares the client's frozen object.
+ */
+function mergeHeaders(
+  client: Readonly<Record<string, string>>,
+  ...sources: (RequestInit["headers"] | undefined)[]
+): Readonly<Record<string, string>> {
+  if (sources.every((source) => source === undefined)) return client;
+  const merged: Record<string, string> = { ...client };
+  for (const source of sources) {
+    if (!source) continue;
+    for (const [name, value] of new Headers(source)) merged[name] = value;
+  }
+  merged.authorization = client.authorization!;
+  return merged;
 }
 
 /**

@@ -32,11 +32,11 @@ export function redirectedRequest(
     (response.status === 303 && request.method !== "HEAD") ||
     ((response.status === 301 || response.status === 302) && request.method === "POST");
   if (!toGet && !request.replayable && request.body !== null) return undefined;
-  const headers = new Headers(request.headers);
+  const headers = { ...request.headers };
   const sameOrigin = url.origin === request.url.origin;
   if (!sameOrigin) {
-    headers.delete("authorization");
-    headers.delete("cookie");
+    delete headers.authorization;
+    delete headers.cookie;
   }
   if (toGet) {
     for (const name of [
@@ -46,7 +46,7 @@ export function redirectedRequest(
       "content-language",
       "content-location",
     ]) {
-      headers.delete(name);
+      delete headers[name];
     }
   }
   return {

@@ -162,7 +162,7 @@ async function readBody(ctx: CallContext, result: CallResult): Promise<string> {
   try {
     return await result.response.text();
   } catch (error) {
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (ctx.aborted) throw ctx.reason;
     const failure = connectionFailed(error, result.request, result.attempts);
     emitGiveUp(ctx, result.request, result.attempts, failure);
     throw failure;

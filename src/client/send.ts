@@ -1,0 +1,94 @@
+import { startTimer } from "../clock.js";
+import type { CallContext } from "./context.js";
+import { discard } from "./discard.js";
+import { timedOut } from "./failures.js";
+import type { PreparedRequest } from "./prepare.js";
+
+/** How one send through the transport ended, short of the call's abort (which it throws). */
+export type Sent =
+  | { kind: "response"; response: Response }
+  | { kind: "timeout"; error: Error }
+  | { kind: "failed"; error: unknown; provablyUnsent: boolean };
+
+/** Connection errors that prove the request never reached the server. */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** undici's own attempt timeout (the default transport's agent): the same verdict as ours. */
+const HEADERS_TIMEOUT = "UND_ERR_HEADERS_TIMEOUT";
+
+/**
+ * Sends `request` once and settles on the first of: its response headers, the attempt timeout,
+ * a failure, or the call's abort (thrown, with the call's reason).
+ *
+ * It settles whether or not the transport has let go of the request by then. On Node's fetch an
+ * `AbortSignal` costs more than the rest of a paced call together, so the default transport gets
+ * one only when the caller can abort the call: an overdue request is freed by its agent
+ * (`headersTimeout`), one of a closing client by `close()`, and a response that comes after its
+ * attempt was given up is discarded. A caller's own fetch always gets a signal.
+ */
+export function sendOnce(ctx: CallContext, request: PreparedRequest, attempt: number): Promise<Sent> {
+  const { transport, clock, timeoutMs } = ctx.options;
+  const own = transport.freesOverdueRequests ? undefined : new AbortController();
+  const signal = own?.signal ?? (ctx.abortableByCaller ? ctx.signal : undefined);
+  return new Promise<Sent>((resolve, reject) => {
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      stopTimer();
+      return true;
+    };
+    const stopTimer = startTimer(clock, timeoutMs, () => {
+      const error = timedOut(timeoutMs, "attempt", request, attempt);
+      own?.abort(error);
+      if (settle()) resolve({ kind: "timeout", error });
+    });
+    // Stays linked once settled: an abort of the call while the caller reads the body stops it.
+    ctx.linkAttempt((reason) => {
+      own?.abort(reason);
+      if (settle()) reject(reason);
+    });
+    let sending: Promise<Response>;
+    try {
+      sending = transport.fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        redirect: "manual",
+        signal,
+        // Node's fetch requires this for a stream body.
+        ...(request.body instanceof ReadableStream ? { duplex: "half" } : {}),
+      } as RequestInit);
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending.then(
+      (response) => {
+        if (settle()) resolve({ kind: "response", response });
+        else discard(response);
+      },
+      (error: unknown) => {
+        if (!settle()) return;
+        const code = errorCode(error) ?? "";
+        if (code === HEADERS_TIMEOUT) {
+          resolve({ kind: "timeout", error: timedOut(timeoutMs, "attempt", request, attempt) });
+        } else {
+          resolve({ kind: "failed", error, provablyUnsent: NEVER_SENT.has(code) });
+        }
+      },
+    );
+  });
+}
+
+/** The system error code of a fetch failure, found on the error or along its causes. */
+function errorCode(error: unknown): string | undefined {
+  for (
+    let e = error, depth = 0;
+    e && typeof e === "object" && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
