@@ -73,7 +73,7 @@ export function benchConfig(quick: boolean): BenchConfig {
     capFactor: 3,
     violationGraceMs: 10,
     scenarios: [CAMPONE, boothzen("fixed"), boothzen("rolling"), boothzen("bucket")],
-    overhead: { rounds: quick ? 7 : 15, requestsPerRound: quick ? 1_000 : 1_500, concurrency: 50 },
+    overhead: { rounds: quick ? 9 : 21, requestsPerRound: quick ? 1_500 : 3_000, concurrency: 50 },
     scale: {
       keyCounts: [1, 2, 4, 8],
       jobsPerKey: quick ? 75 : 150,

@@ -10,8 +10,9 @@
  * 2. CPU profiles of pacekeeper alone (node:inspector), summed by function: self time of the
  *    hottest functions, and inclusive time of pacekeeper's own (src/) functions.
  */
+
+import { boothzen, campone, createClient } from "pacekeeper";
 import { Agent } from "undici";
-import { boothzen, campone, createClient } from "../src/index.js";
 import { startServerHost } from "./host/index.js";
 import { profile, topLines } from "./profile.js";
 import { runJobs } from "./run-jobs.js";

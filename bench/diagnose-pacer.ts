@@ -6,7 +6,7 @@
  * as in bench/pacer-cost.ts), the CPU time per request; then a CPU profile at 1,000 entries
  * (CampOne's default) summed by function.
  */
-import { campone, LocalKeyPacer, type SendOutcome } from "../src/index.js";
+import { campone, LocalKeyPacer, type SendOutcome } from "pacekeeper";
 import { profile, topLines } from "./profile.js";
 
 const COUNTED: SendOutcome = { kind: "response", status: 200, counted: true };

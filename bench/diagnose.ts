@@ -10,7 +10,7 @@
  * wait the client announced (hook `wait`: reason and expected ms) that was longer than 300 ms, with
  * the budget the latest response before it reported.
  */
-import { boothzen, campone, createClient, type PacekeeperEvent } from "../src/index.js";
+import { boothzen, campone, createClient, type PacekeeperEvent } from "pacekeeper";
 import { benchConfig, jobPath, rulesOf } from "./config.js";
 import { startServerHost } from "./host/index.js";
 import { runJobs } from "./run-jobs.js";

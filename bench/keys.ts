@@ -15,7 +15,6 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { idealMinimumMs } from "../demo/ideal-schedule.js";
 import {
   boothzen,
   type Client,
@@ -24,8 +23,9 @@ import {
   createKeyPool,
   type Dialect,
   runInWorkers,
-} from "../src/index.js";
-import { type MockServer, startMockServer } from "../src/mock/index.js";
+} from "pacekeeper";
+import { type MockServer, startMockServer } from "pacekeeper/mock";
+import { idealMinimumMs } from "../demo/ideal-schedule.js";
 
 type DialectName = "campone" | "boothzen";
 

@@ -20,7 +20,7 @@ import {
   LocalKeyPacer,
   memoryStore,
   type SendOutcome,
-} from "../src/index.js";
+} from "pacekeeper";
 import { median } from "./stats.js";
 
 export interface CostRow {

@@ -19,10 +19,10 @@ import {
   memoryStore,
   type PacerStore,
   realClock,
-} from "../src/index.js";
-import { startMockServer } from "../src/mock/index.js";
+} from "pacekeeper";
+import { startMockServer } from "pacekeeper/mock";
+import { redisStore } from "pacekeeper/redis";
 import type { KeyPacer } from "../src/pacer/types.js";
-import { redisStore } from "../src/redis/index.js";
 import { DEFAULT_BACKOFF } from "../src/retry/backoff.js";
 
 const quick = process.argv.includes("--quick");

@@ -4,7 +4,7 @@
  * ratios measured side by side. Writes docs/benchmarks.svg and the generated part of
  * docs/benchmarks.md. Not a test: nothing here fails the build.
  *
- *   npx tsx bench/run.ts [--quick] [--only=peers,overhead,pacer,scale] [--clients=pacekeeper,ky] [--no-write]
+ *   npm run build && npx tsx bench/run.ts [--quick] [--only=peers,overhead,pacer,scale] [--clients=pacekeeper,ky] [--no-write]
  *   npx tsx bench/run.ts --render=FILE   rewrites docs/ from the results a run saved (its last line says where)
  */
 import { spawn } from "node:child_process";

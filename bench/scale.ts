@@ -7,8 +7,8 @@
  * src/batch (issue 5: one queue routed to the key that can send soonest) is picked up here as
  * soon as `createKeyPool` is exported from src/index.ts; see `keyPoolStrategy`.
  */
-import * as pacekeeper from "../src/index.js";
-import { boothzen } from "../src/index.js";
+import * as pacekeeper from "pacekeeper";
+import { boothzen } from "pacekeeper";
 import { type BenchConfig, jobPath, rulesOf, type Scenario } from "./config.js";
 import type { ServerHost } from "./host/index.js";
 import { runJobs } from "./run-jobs.js";

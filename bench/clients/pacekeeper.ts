@@ -1,4 +1,4 @@
-import { boothzen, campone, createClient } from "../../src/index.js";
+import { boothzen, campone, createClient } from "pacekeeper";
 import type { ClientUnderTest } from "./types.js";
 
 export const pacekeeperClient: ClientUnderTest = {
