@@ -221,7 +221,8 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** The `headers` option, names in lower case (a `User-Agent` among them replaces the default). */
 function headersOf(value: unknown): Record<string, string> {
   if (value === undefined) return {};
-  const headers: Record<string, string> = {};
+  // No prototype: a header named `__proto__` is a header like any other.
+  const headers: Record<string, string> = Object.create(null);
   for (const [name, v] of Object.entries(plainObject("headers", value))) {
     headerValue(`headers[${JSON.stringify(name)}]`, v);
     if (!HEADER_NAME.test(name)) {

@@ -64,7 +64,8 @@ function mergeHeaders(
   ...sources: (RequestInit["headers"] | undefined)[]
 ): Readonly<Record<string, string>> {
   if (sources.every((source) => source === undefined)) return client;
-  const merged: Record<string, string> = { ...client };
+  // No prototype: a header named `__proto__` is a header like any other.
+  const merged: Record<string, string> = Object.assign(Object.create(null), client);
   for (const source of sources) {
     if (!source) continue;
     for (const [name, value] of new Headers(source)) merged[name] = value;
