@@ -8,7 +8,14 @@ import type { Redis } from "ioredis";
  *
  * Pub/sub is only a shortcut: a lost message costs a waiter the time until its own timer, never
  * a permit. The connection is opened on the first channel, so a store that never paces opens none.
+ *
+ * A subscription hears nothing published before Redis confirmed it, so its handlers are called
+ * once then, with a moment long past: the waiters look again at once instead of sleeping through a
+ * release announced in between (until their timer, which may be `pollMs` away).
  */
+/** A server time long past: the handler looks again at once. */
+const LOOK_NOW = 0;
+
 export class WakeSubscriber {
   private connection: Redis | undefined;
   private readonly handlers = new Map<string, Set<(at: number) => void>>();
@@ -28,7 +35,7 @@ export class WakeSubscriber {
     }
     this.handlers.set(channel, new Set([handler]));
     const connection = this.connect();
-    if (connection) connection.subscribe(channel).catch((error: unknown) => this.report(error));
+    if (connection) this.subscribe(connection, [channel]);
   }
 
   remove(channel: string, handler: (at: number) => void): void {
@@ -67,11 +74,20 @@ export class WakeSubscriber {
       // After a reconnection the server forgot the subscriptions; ioredis renews those it had
       // confirmed, this renews the ones that failed while it was down.
       const channels = [...this.handlers.keys()];
-      if (channels.length > 0)
-        connection.subscribe(...channels).catch((error: unknown) => this.report(error));
+      if (channels.length > 0) this.subscribe(connection, channels);
     });
     this.connection = connection;
     return connection;
+  }
+
+  private subscribe(connection: Redis, channels: string[]): void {
+    connection.subscribe(...channels).then(
+      () => {
+        for (const channel of channels)
+          for (const handler of this.handlers.get(channel) ?? []) handler(LOOK_NOW);
+      },
+      (error: unknown) => this.report(error),
+    );
   }
 
   private report(error: unknown): void {
