@@ -1,42 +1,18 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   boothzen,
   type ClientOptions,
   campone,
   createClient,
-  createVirtualClock,
   isConnectionError,
   isRateLimitError,
-  memoryStore,
-  type PacekeeperEvent,
   type RateLimitError,
 } from "../src/index.js";
+import { scriptedClients } from "./helpers/scripted-client.js";
 import { json, refused, reset, scriptedFetch } from "./helpers/scripted-fetch.js";
 
 const KEY = "key_live_0123456789abcdef";
-const clients: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-/** A client on an auto-advancing virtual clock, its own store, and a scripted transport. */
-function setup(fetch: ReturnType<typeof scriptedFetch>, options: Partial<ClientOptions> = {}) {
-  const clock = createVirtualClock(1_700_000_000_000);
-  clock.autoAdvance(true);
-  const events: PacekeeperEvent[] = [];
-  const client = createClient({
-    baseUrl: "https://api.example.test/",
-    apiKey: KEY,
-    dialect: campone({ backoff: { retryAfterJitterMs: 0 } }),
-    fetch,
-    clock,
-    store: memoryStore(),
-    hooks: { event: (e) => events.push(e) },
-    ...options,
-  });
-  clients.push(client, { close: async () => clock.autoAdvance(false) });
-  return { client, clock, events };
-}
+const { setup } = scriptedClients(KEY);
 
 describe("createClient: options", () => {
   it.each([

@@ -12,11 +12,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   boothzen,
-  type ClientOptions,
   campone,
   channels,
   createClient,
-  createVirtualClock,
   isConnectionError,
   isHttpError,
   isPacekeeperError,
@@ -25,8 +23,8 @@ import {
   isResponseValidationError,
   isTimeoutError,
   memoryStore,
-  type PacekeeperEvent,
 } from "../src/index.js";
+import { scriptedClients } from "./helpers/scripted-client.js";
 import { json, scriptedFetch } from "./helpers/scripted-fetch.js";
 
 /** A key with characters that change when percent- or JSON-encoded. */
@@ -79,28 +77,7 @@ function expectNoKeyIn(text: string, where: string): void {
   }
 }
 
-const clients: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-function setup(fetch: ReturnType<typeof scriptedFetch>, options: Partial<ClientOptions> = {}) {
-  const clock = createVirtualClock(1_700_000_000_000);
-  clock.autoAdvance(true);
-  const events: PacekeeperEvent[] = [];
-  const client = createClient({
-    baseUrl: "https://api.example.test",
-    apiKey: KEY,
-    dialect: campone({ backoff: { retryAfterJitterMs: 0 } }),
-    fetch,
-    clock,
-    store: memoryStore(),
-    hooks: { event: (e) => events.push(e) },
-    ...options,
-  });
-  clients.push(client, { close: async () => clock.autoAdvance(false) });
-  return { client, clock, events };
-}
+const { setup, closeAfterTest } = scriptedClients(KEY);
 
 /** A server that reflects the key everywhere it can: body (raw, encoded, escaped), request id, status text. */
 function reflecting(status: number): Response {
@@ -304,7 +281,7 @@ describe("the key never reaches another origin", () => {
         store: memoryStore(),
         headers: { "x-note": "kept" },
       });
-      clients.push(client);
+      closeAfterTest(client);
 
       for (const path of ["/go", "/bounce", "/localhost", "/same"]) {
         expect((await client.fetch(path)).status).toBe(200);
@@ -350,7 +327,7 @@ describe("the key never reaches another origin", () => {
         dialect: campone(),
         store: memoryStore(),
       });
-      clients.push(client);
+      closeAfterTest(client);
       const error = await client.fetch("/go").catch((e: unknown) => e);
       expect(isConnectionError(error)).toBe(true);
       expectNoKey(error);
