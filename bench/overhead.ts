@@ -6,7 +6,7 @@
  * alike; each ratio is taken within a round, and the median of the rounds is reported.
  */
 
-import { boothzen, campone, createClient } from "pacekeeper";
+import { boothzen, campone, createClient, type Dialect } from "pacekeeper";
 import { Agent, request } from "undici";
 import type { BenchConfig } from "./config.js";
 import type { ServerHost } from "./host/index.js";
@@ -31,15 +31,16 @@ const PLAIN = "/plain";
 const HEADERS = "/api/v1/bookings/bkg_000001";
 const auth = { authorization: "Bearer key_overhead_0001", "user-agent": "bench" };
 
-const VARIANTS: Variant[] = [
-  {
-    name: "bare fetch + Agent",
+/** The bare transport: the global `fetch` with an `Agent` of its own, on `path`. */
+function bareFetch(name: string, path: string): Variant {
+  return {
+    name,
     baseline: undefined,
     setup(url) {
       const agent = new Agent(agentOptions);
       return {
         async send() {
-          const res = await fetch(`${url}${PLAIN}`, {
+          const res = await fetch(`${url}${path}`, {
             headers: auth,
             dispatcher: agent,
           } as unknown as RequestInit);
@@ -49,29 +50,41 @@ const VARIANTS: Variant[] = [
         close: () => agent.close(),
       };
     },
-  },
-  {
-    name: "pacekeeper campone()",
-    baseline: "bare fetch + Agent",
+  };
+}
+
+/** pacekeeper's `client.fetch` with `dialect` (a budget that never binds), on `path`. */
+function pacekeeperFetch(name: string, baseline: string, dialect: Dialect, path: string): Variant {
+  return {
+    name,
+    baseline,
     setup(url) {
       const client = createClient({
         baseUrl: url,
         apiKey: `key_overhead_${Math.random().toString(36).slice(2)}`,
-        dialect: campone({ limit: 1_000_000, windowMs: 60_000 }),
+        dialect,
       });
       return {
         async send() {
-          const res = await client.fetch(PLAIN);
+          const res = await client.fetch(path);
           await res.arrayBuffer();
           return res.status;
         },
         close: () => client.close(),
       };
     },
-  },
+  };
+}
+
+const BARE = "bare fetch + Agent";
+const BARE_HEADERS = "bare fetch + Agent, RateLimit headers";
+
+const VARIANTS: Variant[] = [
+  bareFetch(BARE, PLAIN),
+  pacekeeperFetch("pacekeeper campone()", BARE, campone({ limit: 1_000_000, windowMs: 60_000 }), PLAIN),
   {
     name: "undici.request",
-    baseline: "bare fetch + Agent",
+    baseline: BARE,
     setup(url) {
       const agent = new Agent(agentOptions);
       return {
@@ -84,43 +97,13 @@ const VARIANTS: Variant[] = [
       };
     },
   },
-  {
-    name: "bare fetch + Agent, RateLimit headers",
-    baseline: undefined,
-    setup(url) {
-      const agent = new Agent(agentOptions);
-      return {
-        async send() {
-          const res = await fetch(`${url}${HEADERS}`, {
-            headers: auth,
-            dispatcher: agent,
-          } as unknown as RequestInit);
-          await res.arrayBuffer();
-          return res.status;
-        },
-        close: () => agent.close(),
-      };
-    },
-  },
-  {
-    name: "pacekeeper boothzen(), RateLimit headers",
-    baseline: "bare fetch + Agent, RateLimit headers",
-    setup(url) {
-      const client = createClient({
-        baseUrl: url,
-        apiKey: `key_overhead_${Math.random().toString(36).slice(2)}`,
-        dialect: boothzen({ limit: 1_000_000, windowMs: 60_000, burst: 1_000_000, burstWindowMs: 1_000 }),
-      });
-      return {
-        async send() {
-          const res = await client.fetch(HEADERS);
-          await res.arrayBuffer();
-          return res.status;
-        },
-        close: () => client.close(),
-      };
-    },
-  },
+  bareFetch(BARE_HEADERS, HEADERS),
+  pacekeeperFetch(
+    "pacekeeper boothzen(), RateLimit headers",
+    BARE_HEADERS,
+    boothzen({ limit: 1_000_000, windowMs: 60_000, burst: 1_000_000, burstWindowMs: 1_000 }),
+    HEADERS,
+  ),
 ];
 
 export interface OverheadResult {
