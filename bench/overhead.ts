@@ -13,8 +13,11 @@ import type { ServerHost } from "./host/index.js";
 import { runJobs } from "./run-jobs.js";
 import { fixed, median, range } from "./stats.js";
 
-/** The options of pacekeeper's default transport (src/transport.ts), for the bare baseline. */
-const agentOptions = { keepAliveTimeout: 10_000, connections: 128 };
+/**
+ * The options of pacekeeper's default transport (src/transport.ts), for the bare baseline; its
+ * `headersTimeout` is the client's default attempt timeout.
+ */
+const agentOptions = { keepAliveTimeout: 10_000, connections: 128, headersTimeout: 30_000 };
 
 interface Variant {
   name: string;
