@@ -1,4 +1,5 @@
 import { startTimer } from "../clock.js";
+import type { StartTimeout } from "../equal-timeouts.js";
 import type { KeyPacer } from "../pacer/types.js";
 import { type FailedRequest, timedOut } from "./failures.js";
 import type { ResolvedOptions } from "./options.js";
@@ -31,6 +32,8 @@ export class CallContext {
     readonly pacer: KeyPacer,
     /** The key's fingerprint, the only name of the key that events carry. */
     readonly key: string,
+    /** Starts an attempt's timeout (`options.timeoutMs`); the client's attempts share one timer. */
+    readonly attemptTimeout: StartTimeout,
     request: FailedRequest,
     totalTimeoutMs: number | undefined,
     private readonly callerSignal: AbortSignal | undefined,

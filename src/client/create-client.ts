@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { equalTimeouts } from "../equal-timeouts.js";
 import { keyFingerprint } from "../fingerprint.js";
 import { performCall } from "./call.js";
 import { CallContext } from "./context.js";
@@ -49,6 +50,7 @@ export function createClient(options: ClientOptions): Client {
     backoff: resolved.dialect.backoff,
     clock: resolved.clock,
   });
+  const attemptTimeout = equalTimeouts(resolved.clock, resolved.timeoutMs);
   const inProgress = new Set<CallContext>();
   let closedReason: unknown;
   let closed: Promise<void> | undefined;
@@ -59,6 +61,7 @@ export function createClient(options: ClientOptions): Client {
       resolved,
       pacer,
       key,
+      attemptTimeout,
       request,
       totalTimeoutMs ?? resolved.totalTimeoutMs,
       request.signal,

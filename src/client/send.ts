@@ -1,4 +1,3 @@
-import { startTimer } from "../clock.js";
 import type { CallContext } from "./context.js";
 import { discard } from "./discard.js";
 import { timedOut } from "./failures.js";
@@ -27,7 +26,7 @@ const HEADERS_TIMEOUT = "UND_ERR_HEADERS_TIMEOUT";
  * attempt was given up is discarded. A caller's own fetch always gets a signal.
  */
 export function sendOnce(ctx: CallContext, request: PreparedRequest, attempt: number): Promise<Sent> {
-  const { transport, clock, timeoutMs } = ctx.options;
+  const { transport, timeoutMs } = ctx.options;
   const own = transport.freesOverdueRequests ? undefined : new AbortController();
   const signal = own?.signal ?? (ctx.abortableByCaller ? ctx.signal : undefined);
   return new Promise<Sent>((resolve, reject) => {
@@ -38,7 +37,7 @@ export function sendOnce(ctx: CallContext, request: PreparedRequest, attempt: nu
       stopTimer();
       return true;
     };
-    const stopTimer = startTimer(clock, timeoutMs, () => {
+    const stopTimer = ctx.attemptTimeout(() => {
       const error = timedOut(timeoutMs, "attempt", request, attempt);
       own?.abort(error);
       if (settle()) resolve({ kind: "timeout", error });
