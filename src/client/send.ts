@@ -47,6 +47,7 @@ export function sendOnce(ctx: CallContext, request: PreparedRequest, attempt: nu
       own?.abort(reason);
       if (settle()) reject(reason);
     });
+    if (settled) return; // the call had aborted already: nothing is sent
     let sending: Promise<Response>;
     try {
       sending = transport.fetch(request.url, {
