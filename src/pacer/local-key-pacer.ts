@@ -74,17 +74,18 @@ export class LocalKeyPacer implements KeyPacer {
   acquire(options: AcquireOptions = {}): Promise<Permit> {
     const { signal, deadline = Number.POSITIVE_INFINITY, onWait } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const granted = this.tryAcquire();
+    if (granted) return Promise.resolve(granted);
     this.lastActivity = this.clock.now();
-    if (this.queue.length === 0) {
-      const verdict = this.verdict(this.clock.now());
-      if (verdict.ok) return Promise.resolve(this.grant(verdict.probe));
-      if (Number.isFinite(verdict.at) && verdict.at > deadline)
+    const verdict = this.verdict(this.clock.now());
+    if (verdict.ok) {
+      // The key could send, but others wait before this request.
+      onWait?.({ reason: "window", ms: undefined });
+    } else {
+      // Alone in the queue, this request is the next to go: fail now if even that is too late.
+      if (this.queue.length === 0 && Number.isFinite(verdict.at) && verdict.at > deadline)
         return Promise.reject(this.deadlineError(verdict));
       onWait?.({ reason: verdict.reason, ms: finiteOrUndefined(verdict.at - this.clock.now()) });
-    } else {
-      const verdict = this.verdict(this.clock.now());
-      const reason = verdict.ok ? "window" : verdict.reason;
-      onWait?.({ reason, ms: verdict.ok ? undefined : finiteOrUndefined(verdict.at - this.clock.now()) });
     }
     return new Promise<Permit>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, deadline, signal, onAbort: undefined };
