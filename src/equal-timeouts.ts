@@ -1,14 +1,12 @@
 import { type Clock, startTimer } from "./clock.js";
+import { LinkedList, type ListNode } from "./linked-list.js";
 
 /** Starts a timeout that calls `fire` unless the returned function stops it first. */
 export type StartTimeout = (fire: () => void) => () => void;
 
-interface Entry {
+interface Entry extends ListNode<Entry> {
   at: number;
   fire: () => void;
-  prev: Entry | undefined;
-  next: Entry | undefined;
-  done: boolean;
 }
 
 /**
@@ -19,18 +17,12 @@ interface Entry {
  * idle client keeps no timer alive.
  */
 export function equalTimeouts(clock: Clock, ms: number): StartTimeout {
-  let head: Entry | undefined;
-  let tail: Entry | undefined;
+  const queue = new LinkedList<Entry>();
   let stopTimer: (() => void) | undefined;
 
-  const unlink = (entry: Entry) => {
-    if (entry.done) return;
-    entry.done = true;
-    if (entry.prev) entry.prev.next = entry.next;
-    else head = entry.next;
-    if (entry.next) entry.next.prev = entry.prev;
-    else tail = entry.prev;
-    if (!head) {
+  const stop = (entry: Entry) => {
+    queue.remove(entry);
+    if (!queue.head) {
       stopTimer?.();
       stopTimer = undefined;
     }
@@ -38,25 +30,23 @@ export function equalTimeouts(clock: Clock, ms: number): StartTimeout {
   // Armed for the head when it starts; it may find that head stopped and a later one first: then it
   // fires what is due and arms again for the new head.
   const arm = () => {
+    const head = queue.head;
     if (head) stopTimer = startTimer(clock, head.at - clock.now(), onTimer);
   };
   const onTimer = () => {
     stopTimer = undefined;
     const now = clock.now();
-    while (head && head.at <= now) {
-      const entry = head;
-      unlink(entry);
-      entry.fire();
+    for (let head = queue.head; head && head.at <= now; head = queue.head) {
+      stop(head);
+      head.fire();
     }
     if (!stopTimer) arm();
   };
 
   return (fire) => {
-    const entry: Entry = { at: clock.now() + ms, fire, prev: tail, next: undefined, done: false };
-    if (tail) tail.next = entry;
-    else head = entry;
-    tail = entry;
+    const entry: Entry = { at: clock.now() + ms, fire, prev: undefined, next: undefined };
+    queue.push(entry);
     if (!stopTimer) arm();
-    return () => unlink(entry);
+    return () => stop(entry);
   };
 }

@@ -1,5 +1,6 @@
 import { startTimer } from "../clock.js";
 import type { StartTimeout } from "../equal-timeouts.js";
+import type { ListNode } from "../linked-list.js";
 import type { KeyPacer } from "../pacer/types.js";
 import { type FailedRequest, timedOut } from "./failures.js";
 import type { ResolvedOptions } from "./options.js";
@@ -11,7 +12,10 @@ import type { ResolvedOptions } from "./options.js";
  * A class rather than closures, and its `AbortSignal` made only when something needs one: a call
  * is made per request, on the hot path, and most calls end without being aborted.
  */
-export class CallContext {
+export class CallContext implements ListNode<CallContext> {
+  /** Its neighbours among the client's calls in progress, which `close()` aborts. */
+  prev: CallContext | undefined;
+  next: CallContext | undefined;
   /** Attempts made so far: the total timeout's error reports them. */
   attempts = 0;
   /** Epoch ms (the clock's) by which the call must end; Infinity without a total timeout. */

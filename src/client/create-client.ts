@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { equalTimeouts } from "../equal-timeouts.js";
 import { keyFingerprint } from "../fingerprint.js";
+import { LinkedList } from "../linked-list.js";
 import { performCall } from "./call.js";
 import { CallContext } from "./context.js";
 import { type ClientOptions, resolveOptions } from "./options.js";
@@ -51,7 +52,7 @@ export function createClient(options: ClientOptions): Client {
     clock: resolved.clock,
   });
   const attemptTimeout = equalTimeouts(resolved.clock, resolved.timeoutMs);
-  const inProgress = new Set<CallContext>();
+  const inProgress = new LinkedList<CallContext>();
   let closedReason: unknown;
   let closed: Promise<void> | undefined;
 
@@ -66,11 +67,11 @@ export function createClient(options: ClientOptions): Client {
       totalTimeoutMs ?? resolved.totalTimeoutMs,
       request.signal,
     );
-    inProgress.add(ctx);
+    inProgress.push(ctx);
     try {
       return await body(ctx);
     } finally {
-      inProgress.delete(ctx);
+      inProgress.remove(ctx);
       ctx.dispose();
     }
   };
@@ -82,7 +83,9 @@ export function createClient(options: ClientOptions): Client {
       return pacer.waiting;
     },
     async fetch(input, init) {
-      const request = await prepareRequest(resolved, input, init);
+      const prepared = prepareRequest(resolved, input, init);
+      // Awaited only when it is a promise (a `Request` with a body): an await costs a turn.
+      const request = prepared instanceof Promise ? await prepared : prepared;
       return (await runCall(request, undefined, (ctx) => performCall(ctx, request))).response;
     },
     request(options: RequestOptions & { schema?: z.ZodType }) {
@@ -91,7 +94,7 @@ export function createClient(options: ClientOptions): Client {
     close() {
       closed ??= (async () => {
         closedReason = new DOMException("The pacekeeper client was closed", "AbortError");
-        for (const ctx of inProgress) ctx.abort(closedReason);
+        for (const ctx of inProgress.toArray()) ctx.abort(closedReason);
         await resolved.transport.close();
       })();
       return closed;
