@@ -75,3 +75,46 @@ describe("the default transport without a signal, over loopback HTTP", () => {
     await vi.waitFor(() => expect(held.closed).toBe(1), { timeout: 5_000, interval: 10 });
   });
 });
+
+describe("what the default transport hands fetch", () => {
+  /** The options of every fetch the client makes, through a global fetch that answers at once. */
+  function recordingFetch() {
+    const inits: Record<string, unknown>[] = [];
+    const original = globalThis.fetch;
+    globalThis.fetch = (async (_input: unknown, init: Record<string, unknown>) => {
+      inits.push(init);
+      return new Response("{}", { headers: { "content-type": "application/json" } });
+    }) as typeof fetch;
+    const restore = () => {
+      globalThis.fetch = original;
+    };
+    return { inits, restore };
+  }
+
+  it("only the members that differ from fetch's defaults, its dispatcher, and a copy, never the same object", async () => {
+    const recording = recordingFetch();
+    const client = createClient({
+      baseUrl: "http://127.0.0.1:9",
+      apiKey: "key_live_init_1",
+      dialect: campone({ limit: 100 }),
+    });
+    try {
+      await (await client.fetch("/a")).arrayBuffer();
+      await (await client.fetch("/b", { method: "POST", body: '{"x":1}' })).arrayBuffer();
+      const signal = new AbortController().signal;
+      await (await client.fetch("/c", { signal })).arrayBuffer();
+      const [get, post, withSignal] = recording.inits;
+      expect(Object.keys(get!).sort()).toEqual(["dispatcher", "headers", "redirect"]);
+      expect(get!.redirect).toBe("manual");
+      expect((get!.headers as Record<string, string>).authorization).toBe("Bearer key_live_init_1");
+      expect(post).toMatchObject({ method: "POST", body: '{"x":1}', redirect: "manual" });
+      expect(post).not.toHaveProperty("signal");
+      expect(withSignal!.signal).toBeInstanceOf(AbortSignal);
+      expect(get!.dispatcher).toBe(post!.dispatcher);
+      expect(get).not.toBe(post);
+    } finally {
+      recording.restore();
+      await client.close();
+    }
+  });
+});
