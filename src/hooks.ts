@@ -117,10 +117,12 @@ export const channels = {
   "give-up": channel("pacekeeper:give-up"),
 } as const;
 
+const allChannels = Object.values(channels);
+
 /** Whether anyone listens: without hooks or subscribers, events are not even built. */
 export function isObserved(hooks: Hooks | undefined): boolean {
   if (hooks !== undefined) return true;
-  for (const ch of Object.values(channels)) if (ch.hasSubscribers) return true;
+  for (const ch of allChannels) if (ch.hasSubscribers) return true;
   return false;
 }
 

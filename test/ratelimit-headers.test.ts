@@ -170,6 +170,18 @@ describe("draft -06 trio (BoothZen)", () => {
     expect(parseSfIntegerField(null)).toBeUndefined();
   });
 
+  it("reads bare digits as the Structured Fields parser does: up to 15 digits, leading zeros allowed", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{1,20}$/), fc.constantFrom("", ";w=60", " "), (digits, suffix) => {
+        const expected = digits.length <= 15 ? Number(digits) : undefined;
+        expect(parseSfIntegerField(digits + suffix)).toBe(expected);
+        expect(parseDraft6Limit(digits + suffix).limit).toBe(expected);
+      }),
+    );
+    expect(parseDraft6Limit("600;w=60").policies).toEqual([{ limit: 600, windowMs: 60_000 }]);
+    expect(parseDraft6Limit("600").policies).toEqual([]);
+  });
+
   it("takes the limit from the first member only", () => {
     expect(parseDraft6Limit("bad!, 10;w=1").limit).toBeUndefined();
     expect(parseDraft6Limit("bad!, 10;w=1").policies).toEqual([{ limit: 10, windowMs: 1000 }]);

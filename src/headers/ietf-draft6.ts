@@ -18,10 +18,18 @@ import { parseSfList, parseSfMembers, type SfItem, sfInteger } from "./structure
 import type { RateLimitPolicy, RateLimitSnapshot } from "./types.js";
 
 /**
+ * What servers send nearly always: an Integer Item and nothing else (RFC 8941: up to 15 digits).
+ * Read without the Structured Fields parser, which a paced response would otherwise run several
+ * times; anything else takes the parser's path.
+ */
+const SF_DIGITS = /^[0-9]{1,15}$/;
+
+/**
  * Reads one Integer Item (parameters allowed, as comments). A comma list — two fields folded by
  * `Headers.get` — is malformed: which of the two is current cannot be known.
  */
 export function parseSfIntegerField(value: string | null | undefined): number | undefined {
+  if (typeof value === "string" && SF_DIGITS.test(value)) return Number(value);
   const members = parseSfMembers(value);
   if (members.length !== 1) return undefined;
   const n = sfInteger(members[0]?.value);
@@ -44,6 +52,7 @@ export function parseDraft6Limit(value: string | null | undefined): {
   limit: number | undefined;
   policies: RateLimitPolicy[];
 } {
+  if (typeof value === "string" && SF_DIGITS.test(value)) return { limit: Number(value), policies: [] };
   const members = parseSfMembers(value);
   const first = sfInteger(members[0]?.value);
   const limit = first !== undefined && first >= 0 ? first : undefined;
@@ -82,7 +91,9 @@ export function readDraft6(headers: Headers, nowMs: number): RateLimitSnapshot |
   const remaining = parseSfIntegerField(headers.get("ratelimit-remaining"));
   if (remaining === undefined) return undefined;
   const { limit, policies: limitPolicies } = parseDraft6Limit(headers.get("ratelimit-limit"));
-  const policies = dedupe([...limitPolicies, ...parseDraft6Policy(headers.get("ratelimit-policy"))]);
+  const announced = parseDraft6Policy(headers.get("ratelimit-policy"));
+  const policies =
+    limitPolicies.length + announced.length === 0 ? [] : dedupe([...limitPolicies, ...announced]);
   const windowMs = limit === undefined ? undefined : policies.find((p) => p.limit === limit)?.windowMs;
 
   const resetSeconds = parseSfIntegerField(headers.get("ratelimit-reset"));
