@@ -70,11 +70,10 @@ export async function sendAttempt(
   const { response } = sent;
   const now = clock.now();
   const rateLimit = readRateLimit(response.headers, now);
-  const retryAfterMs = parseRetryAfter(
-    response.headers.get("retry-after"),
-    now,
-    response.headers.get("date"),
-  );
+  const retryAfter = response.headers.get("retry-after");
+  // `Date` matters only to a Retry-After given as an HTTP-date: not read for every response.
+  const retryAfterMs =
+    retryAfter === null ? undefined : parseRetryAfter(retryAfter, now, response.headers.get("date"));
   const counted = dialect.counts(response.status, request.path);
   const released = permit.release({
     kind: "response",
