@@ -34,8 +34,9 @@ export function defaultTransport(attemptTimeoutMs?: number): Transport {
     fetch(input, init) {
       agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128, headersTimeout });
       // Copied and then given the dispatcher, not `{ ...init, dispatcher }`: on Node 20 that spread
-      // builds an object of a new hidden class every time, so fetch's reading of its options
-      // never stays fast — it cost the client about a tenth of its throughput (docs/benchmarks.md).
+      // builds an object of a new hidden class every time, so fetch's reading of its options never
+      // stays fast. With it gone (and `fetchInit`'s leaner options), the client went from 0.85 to
+      // 0.89–0.92 × the bare fetch in paired rounds (docs/benchmarks.md, "Overhead").
       const options: { dispatcher?: unknown } = Object.assign({}, init);
       options.dispatcher = agent;
       return globalThis.fetch(input, options as RequestInit);
