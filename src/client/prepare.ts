@@ -83,6 +83,14 @@ function mergeHeaders(
 const PLAIN_RELATIVE = /^[A-Za-z0-9\-._~!$&'()*+,;=@/%?#]*$/;
 
 /**
+ * A segment that starts with a dot, plain or percent-encoded: a possible `.` or `..`. Such a path
+ * keeps the slow way, because Node 20's URL parser does not always remove dot segments from a
+ * whole URL as it does against a base (`https://h/v2/.a/../` stays as it is; `.a/../` against
+ * `https://h/v2/` gives `https://h/v2/`).
+ */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e)/i;
+
+/**
  * Resolves a path against the base URL, keeping the base's own path (`/api/v1/x` under
  * `https://h/v2/` is `https://h/v2/api/v1/x`, as ky's `prefixUrl` does). An absolute URL must
  * share the base's origin: the key is never sent anywhere else.
@@ -91,7 +99,7 @@ export function resolveUrl(baseUrl: URL, input: string | URL): URL {
   const text = String(input);
   const url = /^[a-z][a-z0-9+.-]*:/i.test(text)
     ? new URL(text)
-    : PLAIN_RELATIVE.test(text)
+    : PLAIN_RELATIVE.test(text) && !DOT_SEGMENT.test(text)
       ? new URL(baseUrl.href + text.replace(/^\/+/, ""))
       : new URL(text.replace(/^\/+/, ""), baseUrl);
   // Checked for relative input too: the URL parser drops leading whitespace, tabs and newlines and
