@@ -75,33 +75,13 @@ function mergeHeaders(
 }
 
 /**
- * A relative path that resolves against the base (which ends in `/`, with no query or fragment)
- * to the base's text followed by the path: no backslash, whitespace, control character, or colon
- * (which could start a scheme). It is parsed as one string, about half the cost of resolving it
- * against the base, which the parser would read again for every request.
- */
-const PLAIN_RELATIVE = /^[A-Za-z0-9\-._~!$&'()*+,;=@/%?#]*$/;
-
-/**
- * A segment that starts with a dot, plain or percent-encoded: a possible `.` or `..`. Such a path
- * keeps the slow way, because Node 20's URL parser does not always remove dot segments from a
- * whole URL as it does against a base (`https://h/v2/.a/../` stays as it is; `.a/../` against
- * `https://h/v2/` gives `https://h/v2/`).
- */
-const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e)/i;
-
-/**
  * Resolves a path against the base URL, keeping the base's own path (`/api/v1/x` under
  * `https://h/v2/` is `https://h/v2/api/v1/x`, as ky's `prefixUrl` does). An absolute URL must
  * share the base's origin: the key is never sent anywhere else.
  */
 export function resolveUrl(baseUrl: URL, input: string | URL): URL {
   const text = String(input);
-  const url = /^[a-z][a-z0-9+.-]*:/i.test(text)
-    ? new URL(text)
-    : PLAIN_RELATIVE.test(text) && !DOT_SEGMENT.test(text)
-      ? new URL(baseUrl.href + text.replace(/^\/+/, ""))
-      : new URL(text.replace(/^\/+/, ""), baseUrl);
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(text) ? new URL(text) : new URL(text.replace(/^\/+/, ""), baseUrl);
   // Checked for relative input too: the URL parser drops leading whitespace, tabs and newlines and
   // reads `\` as `/`, so `"\\evil.example/x"` or `" //evil.example"` would name another host.
   if (url.origin !== baseUrl.origin) {
