@@ -75,8 +75,8 @@ export function sendOnce(ctx: CallContext, request: PreparedRequest, attempt: nu
 /**
  * `fetch`'s options for one send: only the members that differ from fetch's defaults, in an object
  * built by assignment rather than a conditional spread. Node's fetch converts every member it is
- * given, and an object built with a spread took V8's slow path when the default transport copied
- * it to add its dispatcher (~1 µs): both showed in the overhead benchmark (docs/benchmarks.md).
+ * given (WebIDL), and objects built by assignment keep one of a few hidden classes, so its reading
+ * of them stays fast; a spread-built one took V8's slow path when copied (~1 µs, docs/benchmarks.md).
  */
 function fetchInit(request: PreparedRequest, signal: AbortSignal | undefined): RequestInit {
   const init: RequestInit & { duplex?: "half" } = { headers: request.headers, redirect: "manual" };
