@@ -187,11 +187,14 @@ describe.skipIf(!hasRedis)("pacekeeper/redis: four processes sharing one key", (
         expect(seen.refused).toBe(0);
         expect(seen.total).toBeGreaterThanOrEqual(3 * perProcess + 10);
 
-        // A window after the others' last response, every entry of theirs has aged out, and the dead
-        // process's reservations (granted seconds before) have expired — while the key itself, kept
-        // for a window and the grace after its last use, is still there. Nothing is left in flight,
-        // and a whole window's worth goes out at once, without a wait or a 429.
-        await new Promise((r) => setTimeout(r, Math.max(0, ended + windowMs + 200 - Date.now())));
+        // A window after the others' last response, every entry of theirs has aged out, and a window
+        // plus the grace after the kill, the dead process's reservations (all granted before it) have
+        // expired — while the key itself, kept for a window and the grace after its last use, is
+        // still there. Nothing is left in flight, and a whole window's worth goes out at once,
+        // without a wait or a 429. (On a loaded machine the victim can reach its tenth response
+        // late, when the others are nearly done: waiting from `ended` alone then came too early.)
+        const expired = Math.max(ended + windowMs, outcome.killedAt! + windowMs + graceMs);
+        await new Promise((r) => setTimeout(r, Math.max(0, expired + 200 - Date.now())));
         const client = new Redis(redis.port, "127.0.0.1");
         const store = redisStore({ client, prefix, reservationGraceMs: graceMs });
         let waits = 0;

@@ -16,6 +16,8 @@ export interface RunOutcome {
   /** One per worker; undefined for a worker that was killed or crashed. */
   results: (WorkerResult | undefined)[];
   killed: boolean;
+  /** When the victim was killed (`Date.now()`): its last reservations were granted before it. */
+  killedAt: number | undefined;
   stderr: string[];
 }
 
@@ -100,6 +102,7 @@ export async function startFleet(count: number, boot: Omit<WorkerBoot, "index">)
         for (const w of workers) w.child.kill("SIGKILL");
       }, options.timeoutMs ?? 40_000);
       let killed = false;
+      let killedAt: number | undefined;
       try {
         await Promise.all(
           workers.map((w, i) => {
@@ -114,6 +117,7 @@ export async function startFleet(count: number, boot: Omit<WorkerBoot, "index">)
           victim.onLine = (line) => {
             if (!killed && line.startsWith("done ") && Number(line.slice(5)) >= kill.after) {
               killed = true;
+              killedAt = Date.now();
               victim.child.kill("SIGKILL");
             }
           };
@@ -130,7 +134,7 @@ export async function startFleet(count: number, boot: Omit<WorkerBoot, "index">)
             }
           }),
         );
-        return { results, killed, stderr: workers.map((w, i) => w.stderr.slice(stderrBefore[i])) };
+        return { results, killed, killedAt, stderr: workers.map((w, i) => w.stderr.slice(stderrBefore[i])) };
       } finally {
         clearTimeout(guard);
         for (const w of workers) w.onLine = undefined;
