@@ -19,7 +19,7 @@ import { fixed, median, range } from "./stats.js";
  */
 const agentOptions = { keepAliveTimeout: 10_000, connections: 128, headersTimeout: 30_000 };
 
-interface Variant {
+export interface Variant {
   name: string;
   /** The variant its ratio is taken against; undefined for a baseline. */
   baseline: string | undefined;
@@ -29,13 +29,13 @@ interface Variant {
 /** The warm-up round's length, in ordinary rounds. */
 const WARM_UP_ROUNDS = 10;
 
-const PLAIN = "/plain";
+export const PLAIN = "/plain";
 /** A path the plain server answers with RateLimit headers (a million per minute). */
-const HEADERS = "/api/v1/bookings/bkg_000001";
+export const HEADERS = "/api/v1/bookings/bkg_000001";
 const auth = { authorization: "Bearer key_overhead_0001", "user-agent": "bench" };
 
 /** The bare transport: the global `fetch` with an `Agent` of its own, on `path`. */
-function bareFetch(name: string, path: string): Variant {
+export function bareFetch(name: string, path: string): Variant {
   return {
     name,
     baseline: undefined,
@@ -56,13 +56,22 @@ function bareFetch(name: string, path: string): Variant {
   };
 }
 
-/** pacekeeper's `client.fetch` with `dialect` (a budget that never binds), on `path`. */
-function pacekeeperFetch(name: string, baseline: string, dialect: Dialect, path: string): Variant {
+/**
+ * pacekeeper's `client.fetch` with `dialect` (a budget that never binds), on `path`; `build` is
+ * the package it comes from (another build's, in bench/compare-builds.ts).
+ */
+export function pacekeeperFetch(
+  name: string,
+  baseline: string,
+  dialect: Dialect,
+  path: string,
+  build: { createClient: typeof createClient } = { createClient },
+): Variant {
   return {
     name,
     baseline,
     setup(url) {
-      const client = createClient({
+      const client = build.createClient({
         baseUrl: url,
         apiKey: `key_overhead_${Math.random().toString(36).slice(2)}`,
         dialect,
