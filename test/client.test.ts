@@ -53,6 +53,27 @@ describe("client.fetch", () => {
     expect(fetch.seen[0]!.headers.get("user-agent")).toMatch(/^pacekeeper\//);
   });
 
+  it("gives the dialect's counting rule the path below the base URL's own path", async () => {
+    const fetch = scriptedFetch(Array.from({ length: 7 }, () => json(200, {})));
+    const { client, events } = setup(fetch, { baseUrl: "https://api.example.test/v2", dialect: boothzen() });
+    const paths = ["/api/v1/bookings", "//api/v1/bookings", "/health", "/v2/api/v1/x", "/v2x/api/v1/x"];
+    for (const path of paths) await client.fetch(path);
+    expect(fetch.seen.map((s) => new URL(s.url).pathname)).toEqual([
+      "/v2/api/v1/bookings",
+      "/v2/api/v1/bookings",
+      "/v2/health",
+      "/v2/v2/api/v1/x",
+      "/v2/v2x/api/v1/x",
+    ]);
+    // BoothZen counts only /api/v1/ below the base: `/v2/v2/api/v1/x` is `/v2/api/v1/x` there.
+    const counted = events.flatMap((e) => (e.type === "response" ? [e.counted] : []));
+    expect(counted).toEqual([true, true, false, false, false]);
+    // An absolute URL on the origin but outside the base path is read as it is.
+    await client.fetch("https://api.example.test/api/v1/x");
+    await client.fetch("https://api.example.test/v2/api/v1/y");
+    expect(events.flatMap((e) => (e.type === "response" ? [e.counted] : [])).slice(5)).toEqual([true, true]);
+  });
+
   it("refuses an absolute URL to another origin before anything is sent", async () => {
     const fetch = scriptedFetch();
     const { client } = setup(fetch);

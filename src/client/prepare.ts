@@ -61,12 +61,13 @@ export function prepareRequest(
  */
 function mergeHeaders(
   client: Readonly<Record<string, string>>,
-  ...sources: (RequestInit["headers"] | undefined)[]
+  fromRequest: Headers | undefined,
+  fromInit: RequestInit["headers"] | undefined,
 ): Readonly<Record<string, string>> {
-  if (sources.every((source) => source === undefined)) return client;
+  if (fromRequest === undefined && fromInit === undefined) return client;
   // No prototype: a header named `__proto__` is a header like any other.
   const merged: Record<string, string> = Object.assign(Object.create(null), client);
-  for (const source of sources) {
+  for (const source of [fromRequest, fromInit]) {
     if (!source) continue;
     for (const [name, value] of new Headers(source)) merged[name] = value;
   }
@@ -81,7 +82,9 @@ function mergeHeaders(
  */
 export function resolveUrl(baseUrl: URL, input: string | URL): URL {
   const text = String(input);
-  const url = /^[a-z][a-z0-9+.-]*:/i.test(text) ? new URL(text) : new URL(text.replace(/^\/+/, ""), baseUrl);
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(text)
+    ? new URL(text)
+    : new URL(withoutLeadingSlashes(text), baseUrl);
   // Checked for relative input too: the URL parser drops leading whitespace, tabs and newlines and
   // reads `\` as `/`, so `"\\evil.example/x"` or `" //evil.example"` would name another host.
   if (url.origin !== baseUrl.origin) {
@@ -92,9 +95,18 @@ export function resolveUrl(baseUrl: URL, input: string | URL): URL {
   return url;
 }
 
+/** Below the base's path, which ends in `/` (options.ts makes it so); another path as it is. */
 export function pathBelow(baseUrl: URL, url: URL): string {
-  const base = baseUrl.pathname.replace(/\/$/, "");
-  return url.pathname.startsWith(`${base}/`) ? url.pathname.slice(base.length) : url.pathname;
+  const base = baseUrl.pathname;
+  const path = url.pathname;
+  return path.startsWith(base) ? path.slice(base.length - 1) : path;
+}
+
+/** A path relative to the base URL's path: `/api/x` under `https://h/v2/` is `https://h/v2/api/x`. */
+function withoutLeadingSlashes(path: string): string {
+  let start = 0;
+  while (path.charCodeAt(start) === 47 /* "/" */) start++;
+  return start === 0 ? path : path.slice(start);
 }
 
 function isStream(body: BodyInit | null): boolean {
