@@ -101,7 +101,10 @@ export function parseDraft10Limits(value: string | null | undefined): Draft10Lim
  * - `policies` lists every request policy that has a window.
  */
 export function readDraft10(headers: Headers, _nowMs: number): RateLimitSnapshot | undefined {
-  const limits = parseDraft10Limits(headers.get("ratelimit"));
+  const field = headers.get("ratelimit");
+  // Most responses carry none: not parsed at all then (this runs for every response).
+  if (field === null) return undefined;
+  const limits = parseDraft10Limits(field);
   if (limits.length === 0) return undefined;
   const announced = parseDraft10Policies(headers.get("ratelimit-policy"));
   const byName = new Map<string, Draft10Policy>();
