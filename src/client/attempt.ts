@@ -68,16 +68,18 @@ export async function sendAttempt(
     return { kind: "connection", error: connectionFailed(sent.error, request, attempt), provablyUnsent };
   }
   const { response } = sent;
+  // Read once: each of undici's getters checks its receiver's brand.
+  const { status, headers } = response;
   const now = clock.now();
-  const rateLimit = readRateLimit(response.headers, now);
-  const retryAfter = response.headers.get("retry-after");
+  const rateLimit = readRateLimit(headers, now);
+  const retryAfter = headers.get("retry-after");
   // `Date` matters only to a Retry-After given as an HTTP-date: not read for every response.
   const retryAfterMs =
-    retryAfter === null ? undefined : parseRetryAfter(retryAfter, now, response.headers.get("date"));
-  const counted = dialect.counts(response.status, request.path);
+    retryAfter === null ? undefined : parseRetryAfter(retryAfter, now, headers.get("date"));
+  const counted = dialect.counts(status, request.path);
   const released = permit.release({
     kind: "response",
-    status: response.status,
+    status,
     counted,
     rateLimit,
     retryAfterMs,
@@ -88,7 +90,7 @@ export async function sendAttempt(
     ...base,
     at: now,
     attempt,
-    status: response.status,
+    status,
     latencyMs: now - permit.grantedAt,
     rateLimit,
     counted,

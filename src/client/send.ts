@@ -81,10 +81,12 @@ export function sendOnce(ctx: CallContext, request: PreparedRequest, attempt: nu
 function fetchInit(request: PreparedRequest, signal: AbortSignal | undefined): RequestInit {
   const init: RequestInit & { duplex?: "half" } = { headers: request.headers, redirect: "manual" };
   if (request.method !== "GET") init.method = request.method;
-  if (request.body !== null) init.body = request.body;
   if (signal) init.signal = signal;
-  // Node's fetch requires this for a stream body.
-  if (request.body instanceof ReadableStream) init.duplex = "half";
+  if (request.body !== null) {
+    init.body = request.body;
+    // Node's fetch requires this for a stream body.
+    if (request.body instanceof ReadableStream) init.duplex = "half";
+  }
   return init;
 }
 
