@@ -95,7 +95,10 @@ export function resolveUrl(baseUrl: URL, input: string | URL): URL {
   return url;
 }
 
-/** Below the base's path, which ends in `/` (options.ts makes it so); another path as it is. */
+/**
+ * The path below the base's, with its leading slash (the base's path ends in `/`: options.ts makes
+ * it so); a path outside the base's as it is.
+ */
 export function pathBelow(baseUrl: URL, url: URL): string {
   const base = baseUrl.pathname;
   const path = url.pathname;
