@@ -12,11 +12,17 @@
  * the same round, with the quartiles, and the median extra wall time per request.
  */
 
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import * as thisBuild from "pacekeeper";
 import { startServerHost } from "./host/index.js";
-import { bareFetch, HEADERS, PLAIN, pacekeeperFetch } from "./overhead.js";
+import {
+  type Build,
+  bareFetch,
+  HEADERS,
+  loadBuild,
+  neverBinding,
+  PLAIN,
+  pacekeeperFetch,
+} from "./overhead.js";
 import { runJobs } from "./run-jobs.js";
 import { fixed, median } from "./stats.js";
 
@@ -29,22 +35,14 @@ const rounds = Number(arg("rounds") ?? 40);
 const REQUESTS = 600;
 const CONCURRENCY = 50;
 
-const otherBuild: typeof thisBuild = await import(pathToFileURL(resolve(against, "dist/index.js")).href);
+const otherBuild = await loadBuild(against);
 const host = await startServerHost();
 const server = await host.startPlain();
 const path = headers ? HEADERS : PLAIN;
 
 /** The overhead benchmark's variants, the paced one from either build (with its own dialect). */
-const paced = (name: string, build: typeof thisBuild) =>
-  pacekeeperFetch(
-    name,
-    "bare",
-    headers
-      ? build.boothzen({ limit: 1_000_000, windowMs: 60_000, burst: 1_000_000, burstWindowMs: 1_000 })
-      : build.campone({ limit: 1_000_000, windowMs: 60_000 }),
-    path,
-    build,
-  );
+const paced = (name: string, build: Build) =>
+  pacekeeperFetch(name, "bare", neverBinding(build, headers), path, build);
 const variants = [
   bareFetch("bare fetch + Agent", path),
   paced(`pacekeeper of ${against}`, otherBuild),

@@ -11,9 +11,8 @@
  */
 
 import { Session } from "node:inspector/promises";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import * as thisBuild from "pacekeeper";
+import { type Build, HEADERS, loadBuild, neverBinding, PLAIN } from "./overhead.js";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const headers = process.argv.includes("--headers");
@@ -30,15 +29,13 @@ const answer = new Response("{}", {
 // The default transport (it calls `globalThis.fetch` at call time), as most users run it: a `fetch`
 // option would be handed an `AbortSignal` per attempt, which the default transport is not.
 globalThis.fetch = async () => answer;
-const path = headers ? "/api/v1/bookings/bkg_000001" : "/plain";
+const path = headers ? HEADERS : PLAIN;
 
-async function measure(name: string, build: typeof thisBuild): Promise<void> {
+async function measure(name: string, build: Build): Promise<void> {
   const client = build.createClient({
     baseUrl: "http://127.0.0.1:9",
     apiKey: `key_allocation_${name}`,
-    dialect: headers
-      ? build.boothzen({ limit: 1e9, windowMs: 60_000, burst: 1e9, burstWindowMs: 1_000 })
-      : build.campone({ limit: 1e9, windowMs: 60_000 }),
+    dialect: neverBinding(build, headers),
   });
   const run = async (n: number) => {
     let next = 0;
@@ -78,7 +75,6 @@ async function measure(name: string, build: typeof thisBuild): Promise<void> {
 
 console.log(`${MEASURED} calls at concurrency ${CONCURRENCY} after ${WARM_UP}, ${path}:`);
 if (against) {
-  const other: typeof thisBuild = await import(pathToFileURL(resolve(against, "dist/index.js")).href);
-  await measure(`pacekeeper of ${against}`, other);
+  await measure(`pacekeeper of ${against}`, await loadBuild(against));
 }
 await measure("pacekeeper of this build", thisBuild);

@@ -6,7 +6,10 @@
  * alike; each ratio is taken within a round, and the median of the rounds is reported.
  */
 
-import { boothzen, campone, createClient, type Dialect } from "pacekeeper";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Dialect } from "pacekeeper";
+import * as thisBuild from "pacekeeper";
 import { Agent, request } from "undici";
 import type { BenchConfig } from "./config.js";
 import type { ServerHost } from "./host/index.js";
@@ -56,6 +59,24 @@ export function bareFetch(name: string, path: string): Variant {
   };
 }
 
+/** A built pacekeeper: this checkout's, or another's (bench/compare-builds.ts). */
+export type Build = typeof thisBuild;
+
+/** The `dist/` of another checkout, built (`npm ci && npm run build` there). */
+export async function loadBuild(dir: string): Promise<Build> {
+  return import(pathToFileURL(resolve(dir, "dist/index.js")).href);
+}
+
+/**
+ * The preset the overhead is measured with, on a budget that never binds (a million a minute):
+ * BoothZen's where the server answers RateLimit headers, CampOne's where it answers none.
+ */
+export function neverBinding(build: Build, withHeaders: boolean): Dialect {
+  return withHeaders
+    ? build.boothzen({ limit: 1_000_000, windowMs: 60_000, burst: 1_000_000, burstWindowMs: 1_000 })
+    : build.campone({ limit: 1_000_000, windowMs: 60_000 });
+}
+
 /**
  * pacekeeper's `client.fetch` with `dialect` (a budget that never binds), on `path`; `build` is
  * the package it comes from (another build's, in bench/compare-builds.ts).
@@ -65,7 +86,7 @@ export function pacekeeperFetch(
   baseline: string,
   dialect: Dialect,
   path: string,
-  build: { createClient: typeof createClient } = { createClient },
+  build: Build = thisBuild,
 ): Variant {
   return {
     name,
@@ -93,7 +114,7 @@ const BARE_HEADERS = "bare fetch + Agent, RateLimit headers";
 
 const VARIANTS: Variant[] = [
   bareFetch(BARE, PLAIN),
-  pacekeeperFetch("pacekeeper campone()", BARE, campone({ limit: 1_000_000, windowMs: 60_000 }), PLAIN),
+  pacekeeperFetch("pacekeeper campone()", BARE, neverBinding(thisBuild, false), PLAIN),
   {
     name: "undici.request",
     baseline: BARE,
@@ -113,7 +134,7 @@ const VARIANTS: Variant[] = [
   pacekeeperFetch(
     "pacekeeper boothzen(), RateLimit headers",
     BARE_HEADERS,
-    boothzen({ limit: 1_000_000, windowMs: 60_000, burst: 1_000_000, burstWindowMs: 1_000 }),
+    neverBinding(thisBuild, true),
     HEADERS,
   ),
 ];
