@@ -158,7 +158,9 @@ export async function runOverhead(host: ServerHost, config: BenchConfig): Promis
   // longer than the others, because a client's first tens of thousands of requests run slower
   // until V8 has settled (bare fetch's too, for fewer of them). Odd rounds run the variants
   // backwards (A B C, C B A, …), so that a drift in the machine's load favours none of them.
+  let warmConnections = 0;
   for (let round = 0; round <= rounds; round++) {
+    if (round === 1) warmConnections = await server.connections();
     const order = VARIANTS.map((_, i) => (round % 2 === 1 ? VARIANTS.length - 1 - i : i));
     const requests = round === 0 ? WARM_UP_ROUNDS * requestsPerRound : requestsPerRound;
     for (const v of order) {
@@ -171,6 +173,10 @@ export async function runOverhead(host: ServerHost, config: BenchConfig): Promis
       console.log(`  round ${round}: ${line} req/s`);
     }
   }
+  // The rounds measure requests on open connections: a connection opened in one is set-up time
+  // (bench/host/worker.ts says why none should be).
+  const reopened = (await server.connections()) - warmConnections;
+  if (reopened > 0) console.warn(`  warning: ${reopened} connections were opened inside timed rounds`);
   for (const c of clients) await c.close();
   await server.close();
   return VARIANTS.map((v, i) => {

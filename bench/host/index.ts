@@ -10,9 +10,15 @@ export interface HostedServer {
   close(): Promise<void>;
 }
 
+/** The plain server of the overhead rounds. */
+export interface PlainServer extends HostedServer {
+  /** Connections it has accepted so far: a timed round must open none. */
+  connections(): Promise<number>;
+}
+
 export interface ServerHost {
   startMock(options: Omit<MockServerOptions, "port" | "clock">): Promise<HostedServer>;
-  startPlain(): Promise<HostedServer>;
+  startPlain(): Promise<PlainServer>;
   terminate(): Promise<void>;
 }
 
@@ -58,7 +64,14 @@ export async function startServerHost(): Promise<ServerHost> {
   };
   return {
     startMock: async (options) => hosted(await ask({ op: "start-mock", options })),
-    startPlain: async () => hosted(await ask({ op: "start-plain" })),
+    startPlain: async () => {
+      const reply = await ask({ op: "start-plain" });
+      const id = reply.id!;
+      return {
+        ...hosted(reply),
+        connections: async () => (await ask({ op: "connections", id })).connections ?? 0,
+      };
+    },
     terminate: async () => {
       await worker.terminate();
     },

@@ -5,6 +5,7 @@ export type HostRequest =
   | { seq: number; op: "start-mock"; options: Omit<MockServerOptions, "port" | "clock"> }
   | { seq: number; op: "start-plain" }
   | { seq: number; op: "audit"; id: number; key?: string }
+  | { seq: number; op: "connections"; id: number }
   | { seq: number; op: "close"; id: number };
 
 export interface HostReply {
@@ -14,4 +15,6 @@ export interface HostReply {
   id?: number;
   url?: string;
   audit?: AuditEntry[];
+  /** Connections the plain server has accepted so far. */
+  connections?: number;
 }

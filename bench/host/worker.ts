@@ -11,7 +11,7 @@ import { type MockServer, startMockServer } from "../../src/mock/index.js";
 import type { HostReply, HostRequest } from "./protocol.js";
 
 const mocks = new Map<number, MockServer>();
-const plains = new Map<number, Server>();
+const plains = new Map<number, { server: Server; connections: number }>();
 
 parentPort!.on("message", (request: HostRequest) => {
   handle(request).then(
@@ -32,7 +32,9 @@ async function handle(request: HostRequest): Promise<HostReply> {
     case "start-plain": {
       const server = plainServer();
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      plains.set(seq, server);
+      const plain = { server, connections: 0 };
+      server.on("connection", () => plain.connections++);
+      plains.set(seq, plain);
       return { seq, id: seq, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
     }
     case "audit": {
@@ -40,6 +42,8 @@ async function handle(request: HostRequest): Promise<HostReply> {
       if (!server) throw new Error(`No mock server ${request.id}`);
       return { seq, audit: server.audit(request.key === undefined ? {} : { key: request.key }) };
     }
+    case "connections":
+      return { seq, connections: plains.get(request.id)?.connections ?? 0 };
     case "close": {
       const mock = mocks.get(request.id);
       mocks.delete(request.id);
@@ -48,8 +52,8 @@ async function handle(request: HostRequest): Promise<HostReply> {
       plains.delete(request.id);
       if (plain) {
         await new Promise<void>((resolve) => {
-          plain.close(() => resolve());
-          plain.closeAllConnections();
+          plain.server.close(() => resolve());
+          plain.server.closeAllConnections();
         });
       }
       return { seq };
@@ -61,6 +65,11 @@ async function handle(request: HostRequest): Promise<HostReply> {
  * As fast a server as `node:http` allows: a small JSON body, and on `/api/v1/*` the RateLimit
  * headers of a fixed window so large that it never binds (a million per minute), so the client's
  * header parsing and budget bookkeeping are part of what the overhead rounds measure.
+ *
+ * It keeps an idle connection for two minutes (`Keep-Alive: timeout=120`, which undici's agents
+ * follow over their own 10 s). With node:http's 5 s, a variant's connections were closed while the
+ * other variants ran their rounds (up to 8 of them, 10 s), and it re-opened them inside its next
+ * timed round: 100 to 200 connections a round, falling on some variants more than on others.
  */
 function plainServer(): Server {
   const body = Buffer.from('{"id":"bkg_000001","status":"confirmed"}');
@@ -68,7 +77,7 @@ function plainServer(): Server {
   const windowMs = 60_000;
   let windowStart = Date.now();
   let used = 0;
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     req.resume();
     const headers: Record<string, string> = {
       "content-type": "application/json",
@@ -88,4 +97,6 @@ function plainServer(): Server {
     res.writeHead(200, headers);
     res.end(body);
   });
+  server.keepAliveTimeout = 120_000;
+  return server;
 }
