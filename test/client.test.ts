@@ -115,6 +115,16 @@ describe("client.fetch", () => {
     });
   });
 
+  it("takes a success's Retry-After (202's 'poll again in') for no rate-limit signal", async () => {
+    const fetch = scriptedFetch([json(202, {}, { "retry-after": "3600" }), json(200, [])]);
+    const { client, clock, events } = setup(fetch);
+    const start = clock.now();
+    expect((await client.fetch("/exports", { method: "POST" })).status).toBe(202);
+    expect((await client.fetch("/exports/1")).status).toBe(200);
+    expect(clock.now()).toBe(start);
+    expect(events.filter((e) => e.type === "wait" || e.type === "rate-limited")).toEqual([]);
+  });
+
   it("fails at once with retryAfterMs when the Retry-After lies beyond the total deadline", async () => {
     const fetch = scriptedFetch([json(429, { detail: "x" }, { "retry-after": "3600" })]);
     const { client, clock } = setup(fetch, { totalTimeoutMs: 60_000 });

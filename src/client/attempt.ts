@@ -96,8 +96,10 @@ function reportResponse(
   const { status, headers } = response;
   const now = clock.now();
   const rateLimit = readRateLimit(headers, now);
-  const retryAfter = headers.get("retry-after");
-  // `Date` matters only to a Retry-After given as an HTTP-date: not read for every response.
+  // Retry-After is read where it can change what happens: on a response that is not a success
+  // (a 2xx one, such as 202's "poll again in", is no rate-limit signal, and nothing reads it).
+  // `Date` matters only to a Retry-After given as an HTTP-date. Neither is read for every response.
+  const retryAfter = status >= 200 && status < 300 ? null : headers.get("retry-after");
   const retryAfterMs =
     retryAfter === null ? undefined : parseRetryAfter(retryAfter, now, headers.get("date"));
   const counted = dialect.counts(status, request.path);
