@@ -7,7 +7,7 @@ import type { PacerDeadlineError } from "../pacer/deadline-error.js";
 /** What an error needs to know of the request it reports on. The key travels only as a secret to redact. */
 export interface FailedRequest {
   method: string;
-  url: URL;
+  url: string;
   secrets: readonly string[];
 }
 

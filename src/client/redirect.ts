@@ -33,7 +33,8 @@ export function redirectedRequest(
     ((response.status === 301 || response.status === 302) && request.method === "POST");
   if (!toGet && !request.replayable && request.body !== null) return undefined;
   const headers = { ...request.headers };
-  const sameOrigin = url.origin === request.url.origin;
+  // A request the client follows is on the base URL's origin: a hop elsewhere ends the chain.
+  const sameOrigin = url.origin === baseUrl.origin;
   if (!sameOrigin) {
     delete headers.authorization;
     delete headers.cookie;
@@ -53,7 +54,7 @@ export function redirectedRequest(
     sameOrigin,
     request: {
       ...request,
-      url,
+      url: url.href,
       method: toGet ? "GET" : request.method,
       headers,
       body: toGet ? null : request.body,
