@@ -53,10 +53,8 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
       }
     }
     const failure = failureOf(result);
-    const decision = failure
-      ? decideRetry(failure, request, retryPolicy(ctx), counts)
-      : { retry: false as const };
-    if (!decision.retry) return finish(ctx, request, result, attempt);
+    const decision = failure && decideRetry(failure, request, retryPolicy(ctx), counts);
+    if (!decision?.retry) return finish(ctx, request, result, attempt);
 
     let delayMs = 0;
     if (decision.budget === "rate-limit") {

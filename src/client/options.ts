@@ -88,6 +88,8 @@ export interface ClientOptions {
 export interface ResolvedOptions {
   baseUrl: URL;
   apiKey: string;
+  /** What errors and events must never show, `[apiKey]`: one array, shared by every request. */
+  secrets: readonly string[];
   dialect: Dialect;
   retries: number;
   rateLimitRetries: number;
@@ -145,6 +147,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   return {
     baseUrl,
     apiKey,
+    secrets: Object.freeze([apiKey]),
     dialect: options.dialect === undefined ? ietf() : dialectOf(options.dialect),
     retries: countOf("retry.retries", retry.retries ?? 2),
     rateLimitRetries: countOf("retry.rateLimitRetries", retry.rateLimitRetries ?? 5),

@@ -52,7 +52,7 @@ export function prepareRequest(
     signal: init.signal ?? fromRequest?.signal ?? undefined,
     redirect: init.redirect ?? "follow",
     path,
-    secrets: [options.apiKey],
+    secrets: options.secrets,
   };
 }
 

@@ -74,7 +74,7 @@ export async function requestJson(
 ): Promise<unknown> {
   const method = (typeof input?.method === "string" ? input.method : "GET").toUpperCase();
   const invalid = (part: "path" | "query" | "headers" | "body", issues: z.core.$ZodIssue[]) =>
-    new RequestValidationError({ issues, part, method, secrets: [options.apiKey] });
+    new RequestValidationError({ issues, part, method, secrets: options.secrets });
 
   const shape = requestShape.safeParse(input);
   if (!shape.success) {
@@ -116,7 +116,7 @@ export async function requestJson(
       method: result.request.method,
       url: result.request.url,
       attempts: result.attempts,
-      secrets: [options.apiKey],
+      secrets: options.secrets,
     };
     if (!response.ok) {
       throw createHttpError({

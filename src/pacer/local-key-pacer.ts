@@ -35,6 +35,13 @@ interface Waiter {
 
 type Verdict = { ok: true; probe: boolean } | { ok: false; reason: WaitReason; at: number };
 
+/** The verdicts that let a send go: shared, as one is reached for nearly every request. */
+const SEND: Verdict = Object.freeze({ ok: true, probe: false });
+const SEND_PROBE: Verdict = Object.freeze({ ok: true, probe: true });
+
+/** What most releases conclude: nothing for the hooks (no 429). */
+const NOTHING: ReleaseResult = Object.freeze({});
+
 /**
  * The pacer of one key: decides when each of the key's requests may be sent.
  *
@@ -180,7 +187,8 @@ export class LocalKeyPacer implements KeyPacer {
         reason = "budget";
       }
     }
-    return at > now ? { ok: false, reason, at } : { ok: true, probe };
+    if (at > now) return { ok: false, reason, at };
+    return probe ? SEND_PROBE : SEND;
   }
 
   private grant(probe: boolean): Permit {
@@ -195,7 +203,7 @@ export class LocalKeyPacer implements KeyPacer {
       grantedAt,
       probe,
       release: (outcome) => {
-        if (released) return {};
+        if (released) return NOTHING;
         released = true;
         return this.release(seq, grantedAt, probe, outcome);
       },
@@ -207,7 +215,7 @@ export class LocalKeyPacer implements KeyPacer {
     this.lastActivity = now;
     this.inFlightSeqs.splice(this.inFlightSeqs.indexOf(seq), 1);
     if (probe) this.probeInFlight = false;
-    const result: ReleaseResult = {};
+    let result = NOTHING;
     if (outcome.kind === "unsent") {
       for (const w of this.windows) w.cancel();
     } else if (outcome.kind === "failed") {
@@ -223,7 +231,7 @@ export class LocalKeyPacer implements KeyPacer {
           resetMs: outcome.rateLimit?.resetMs,
         });
         if (newEpisode) this.lowerLimitAfter429();
-        result.gate = { waitMs, reason };
+        result = { gate: { waitMs, reason } };
       } else {
         this.gate.succeeded(seq);
       }
