@@ -14,7 +14,7 @@ import { Agent, request } from "undici";
 import type { BenchConfig } from "./config.js";
 import type { ServerHost } from "./host/index.js";
 import { runJobs } from "./run-jobs.js";
-import { fixed, median, range } from "./stats.js";
+import { fixed, median, quartiles } from "./stats.js";
 
 /**
  * The options of pacekeeper's default transport (src/transport.ts), for the bare baseline; its
@@ -28,9 +28,6 @@ export interface Variant {
   baseline: string | undefined;
   setup(url: string): { send(): Promise<number>; close(): Promise<void> };
 }
-
-/** The warm-up round's length, in ordinary rounds. */
-const WARM_UP_ROUNDS = 10;
 
 export const PLAIN = "/plain";
 /** A path the plain server answers with RateLimit headers (a million per minute). */
@@ -146,11 +143,12 @@ export interface OverheadResult {
   rps: number;
   /** Median over rounds of (this variant's rps / its baseline's rps in the same round). */
   ratio: number | undefined;
-  ratioRange: [number, number] | undefined;
+  /** The middle half of the rounds' ratios. */
+  ratioQuartiles: [number, number] | undefined;
 }
 
 export async function runOverhead(host: ServerHost, config: BenchConfig): Promise<OverheadResult[]> {
-  const { rounds, requestsPerRound, concurrency } = config.overhead;
+  const { rounds, requestsPerRound, warmUpRequests, concurrency } = config.overhead;
   const server = await host.startPlain();
   const clients = VARIANTS.map((v) => v.setup(server.url));
   const rps: number[][] = VARIANTS.map(() => []);
@@ -162,7 +160,7 @@ export async function runOverhead(host: ServerHost, config: BenchConfig): Promis
   for (let round = 0; round <= rounds; round++) {
     if (round === 1) warmConnections = await server.connections();
     const order = VARIANTS.map((_, i) => (round % 2 === 1 ? VARIANTS.length - 1 - i : i));
-    const requests = round === 0 ? WARM_UP_ROUNDS * requestsPerRound : requestsPerRound;
+    const requests = round === 0 ? warmUpRequests : requestsPerRound;
     for (const v of order) {
       const outcome = await runJobs(requests, concurrency, 300_000, () => clients[v]!.send());
       if (outcome.done !== requests) throw new Error(`${VARIANTS[v]!.name}: ${outcome.failed} failed`);
@@ -187,7 +185,7 @@ export async function runOverhead(host: ServerHost, config: BenchConfig): Promis
       baseline: v.baseline,
       rps: median(rps[i]!),
       ratio: ratios && median(ratios),
-      ratioRange: ratios && range(ratios),
+      ratioQuartiles: ratios && quartiles(ratios),
     };
   });
 }
