@@ -74,8 +74,9 @@ export function benchConfig(quick: boolean): BenchConfig {
     violationGraceMs: 10,
     scenarios: [CAMPONE, boothzen("fixed"), boothzen("rolling"), boothzen("bucket")],
     // Many short rounds rather than a few long ones: this machine's speed drifts within seconds,
-    // and a ratio is only as good as its two halves ran alike. 105 rounds of 600 read 0.88–0.91
-    // in six runs of one build; 21 rounds of 3,000 (the same requests) read 0.87–0.98.
+    // and a ratio is only as good as its two halves ran alike. Without RateLimit headers, 105
+    // rounds of 600 read 0.88–0.91 in six runs of one build (the setup varied a little between
+    // them); 21 rounds of 3,000, the same number of requests, read 0.87–0.98 in four.
     overhead: {
       rounds: quick ? 25 : 105,
       requestsPerRound: 600,

@@ -68,8 +68,8 @@ async function handle(request: HostRequest): Promise<HostReply> {
  *
  * It keeps an idle connection for two minutes (`Keep-Alive: timeout=120`, which undici's agents
  * follow over their own 10 s). With node:http's 5 s, a variant's connections were closed while the
- * other variants ran their rounds (up to 8 of them, 10 s), and it re-opened them inside its next
- * timed round: 100 to 200 connections a round, falling on some variants more than on others.
+ * other variants ran their rounds (up to 8 of them, 10 s, with rounds of 3,000 requests), and it
+ * re-opened them inside its next timed round: 100 to 200 connections a round.
  */
 function plainServer(): Server {
   const body = Buffer.from('{"id":"bkg_000001","status":"confirmed"}');
