@@ -25,6 +25,15 @@ export interface PreparedRequest {
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
+const SLASH = 47;
+const COLON = 58;
+const DOT = 46;
+
+/** The characters of a plain reference, by code: a table, as it is read per character per request. */
+const PLAIN: readonly boolean[] = Array.from({ length: 128 }, (_, c) =>
+  /[A-Za-z0-9\-._~!$&()*+,;=@/]/.test(String.fromCharCode(c)),
+);
+
 /**
  * Turns `fetch`'s arguments into a request for the API at `baseUrl`, or refuses them. Synchronous
  * but for a `Request` with a body, which is read once here so that it can be sent again.
@@ -157,15 +166,6 @@ function plainPathEnd(text: string): number {
   }
   return pathEnd;
 }
-
-const SLASH = 47;
-const COLON = 58;
-const DOT = 46;
-
-/** The characters of a plain reference, by code: a table, as it is read per character per request. */
-const PLAIN: readonly boolean[] = Array.from({ length: 128 }, (_, c) =>
-  /[A-Za-z0-9\-._~!$&()*+,;=@/]/.test(String.fromCharCode(c)),
-);
 
 /** Whether `text[start, end)` is `.` or `..`. */
 function isDotSegment(text: string, start: number, end: number): boolean {
