@@ -62,7 +62,10 @@ export interface RetryEvent extends EventBase {
   /** Why: a status (429, 408, 5xx) or a network failure or an attempt timeout. */
   cause: "rate-limited" | "status" | "connection" | "timeout";
   status: number | undefined;
-  /** The request's own backoff before the next attempt, in ms (0 for a 429: the key's gate waits). */
+  /**
+   * The request's own wait before the next attempt, in ms: 0 for a 429 on a paced path (the key's
+   * gate waits); on a path the server does not count, its `Retry-After` (or the backoff).
+   */
   delayMs: number;
 }
 

@@ -243,3 +243,85 @@ describe("client.fetch", () => {
     await expect(client.fetch("/x")).rejects.toThrow(/closed/);
   });
 });
+
+describe("client.fetch: paths the server does not count", () => {
+  const dialect = boothzen({ backoff: { retryAfterJitterMs: 0 } });
+  const ticks = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** Replies held until `open()`: what is in flight at once shows in `fetch.seen`. */
+  function heldReplies(n: number, reply: () => Response) {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return { replies: Array.from({ length: n }, () => () => opened.then(reply)), open };
+  }
+
+  it("sends them at once: they neither wait for the key's probe nor become it", async () => {
+    const health = heldReplies(8, () => json(200, { ok: true }));
+    const api = heldReplies(3, () =>
+      json(200, [], { "ratelimit-limit": "600", "ratelimit-remaining": "590" }),
+    );
+    const fetch = scriptedFetch([...health.replies, ...api.replies]);
+    const { client, events } = setup(fetch, { dialect });
+    const healthCalls = Array.from({ length: 8 }, () => client.fetch("/health"));
+    await ticks();
+    expect(fetch.seen).toHaveLength(8);
+    health.open();
+    await Promise.all(healthCalls);
+    // The bucket's first request still probes alone: /health said nothing about it.
+    const apiCalls = Array.from({ length: 3 }, () => client.fetch("/api/v1/bookings"));
+    await ticks();
+    expect(fetch.seen).toHaveLength(9);
+    api.open();
+    await Promise.all(apiCalls);
+    expect(fetch.seen).toHaveLength(11);
+    const waits = events.filter((e) => e.type === "wait");
+    expect(waits.map((e) => e.url)).toEqual([
+      "https://api.example.test/api/v1/bookings",
+      "https://api.example.test/api/v1/bookings",
+    ]);
+  });
+
+  it("sends them while the key's gate is closed: a 429 on /api/v1/ holds only the bucket's traffic", async () => {
+    const fetch = scriptedFetch([
+      json(429, {}, { "retry-after": "60", "ratelimit-limit": "600", "ratelimit-remaining": "0" }),
+      json(200, { ok: true }),
+      json(200, []),
+    ]);
+    const { client, clock } = setup(fetch, { dialect });
+    clock.autoAdvance(false);
+    const start = clock.now();
+    const bookings = client.fetch("/api/v1/bookings");
+    await ticks();
+    expect(fetch.seen).toHaveLength(1);
+    expect((await client.fetch("/internal/status")).status).toBe(200);
+    expect(clock.now()).toBe(start);
+    await clock.advance(60_000);
+    expect((await bookings).status).toBe(200);
+    expect(fetch.seen.map((s) => new URL(s.url).pathname)).toEqual([
+      "/api/v1/bookings",
+      "/internal/status",
+      "/api/v1/bookings",
+    ]);
+  });
+
+  it("waits out a 429 of their own for exactly its Retry-After, without closing the key's gate", async () => {
+    const fetch = scriptedFetch([json(429, {}, { "retry-after": "3" }), json(200, {})]);
+    const { client, clock, events } = setup(fetch, { dialect });
+    const start = clock.now();
+    expect((await client.fetch("/internal/export")).status).toBe(200);
+    expect(clock.now() - start).toBe(3_000);
+    expect(events.find((e) => e.type === "retry")).toMatchObject({ cause: "rate-limited", delayMs: 3_000 });
+    expect(events.some((e) => e.type === "rate-limited")).toBe(false);
+  });
+
+  it("gives up on such a 429 with the response when its Retry-After lies beyond the deadline", async () => {
+    const fetch = scriptedFetch([json(429, {}, { "retry-after": "3600" })]);
+    const { client, clock } = setup(fetch, { dialect, totalTimeoutMs: 60_000 });
+    const start = clock.now();
+    expect((await client.fetch("/internal/export")).status).toBe(429);
+    expect(clock.now()).toBe(start);
+    expect(fetch.seen).toHaveLength(1);
+  });
+});

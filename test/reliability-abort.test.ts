@@ -143,20 +143,21 @@ describe("abort while waiting for the local window", () => {
 });
 
 describe("abort while waiting for the server's budget or the probe", () => {
+  // BoothZen paces only /api/v1/: the server counts nothing else.
   const spent = { "ratelimit-limit": "600", "ratelimit-remaining": "0", "ratelimit-reset": "60" };
 
   it("rejects at once while RateLimit-Remaining is 0; after the reset the others go in order", async () => {
-    const { client, clock, sent, paths } = setup(boothzen(), { "/x": [json(200, {}, spent)] });
-    await client.fetch("/x");
+    const { client, clock, sent, paths } = setup(boothzen(), { "/api/v1/x": [json(200, {}, spent)] });
+    await client.fetch("/api/v1/x");
     const controllers = [new AbortController(), new AbortController(), new AbortController()];
-    const calls = ["/a", "/b", "/c"].map((path, i) =>
+    const calls = ["/api/v1/a", "/api/v1/b", "/api/v1/c"].map((path, i) =>
       start(client.fetch(path, { signal: controllers[i]!.signal })),
     );
     await clock.advance(30_000);
     await abortAndExpectReason(clock, controllers[0]!, calls[0]!);
     await clock.runUntilIdle();
     await Promise.all(calls.map((c) => c.done));
-    expect(paths()).toEqual(["/x", "/b", "/c"]);
+    expect(paths()).toEqual(["/api/v1/x", "/api/v1/b", "/api/v1/c"]);
     expect(sent[1]!.at - T0).toBe(60_000);
     expect(clock.pendingTimers()).toBe(0);
   });
@@ -168,20 +169,20 @@ describe("abort while waiting for the server's budget or the probe", () => {
     });
     const budget = { "ratelimit-limit": "600", "ratelimit-remaining": "599", "ratelimit-reset": "60" };
     const { client, clock, paths } = setup(boothzen(), {
-      "/probe": [() => held.then(() => json(200, {}, budget))],
+      "/api/v1/probe": [() => held.then(() => json(200, {}, budget))],
     });
-    const probe = start(client.fetch("/probe"));
+    const probe = start(client.fetch("/api/v1/probe"));
     const controller = new AbortController();
-    const a = start(client.fetch("/a", { signal: controller.signal }));
-    const b = start(client.fetch("/b"));
+    const a = start(client.fetch("/api/v1/a", { signal: controller.signal }));
+    const b = start(client.fetch("/api/v1/b"));
     await clock.advance(0);
-    expect(paths()).toEqual(["/probe"]);
+    expect(paths()).toEqual(["/api/v1/probe"]);
     expect(client.waiting).toBe(2);
     await abortAndExpectReason(clock, controller, a);
     answer?.();
     await probe.done;
     await b.done;
-    expect(paths()).toEqual(["/probe", "/b"]);
+    expect(paths()).toEqual(["/api/v1/probe", "/api/v1/b"]);
     expect(clock.now()).toBe(T0);
   });
 });

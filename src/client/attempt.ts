@@ -1,3 +1,4 @@
+import { isPaced } from "../dialects/dialect.js";
 import { readRateLimit } from "../headers/read-rate-limit.js";
 import { parseRetryAfter } from "../headers/retry-after.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
@@ -25,7 +26,8 @@ type EventBase = { key: string; dialect: string; method: string; url: string } |
 
 /**
  * One attempt: wait for the key's permit, send, and tell the pacer how it ended. This is the
- * only place a request meets the pacer, so every send is paced and every permit released.
+ * only place a request meets the pacer, so every send the server counts is paced and every permit
+ * released.
  * Throws only for what ends the call at once: the caller's abort, or a wait past the deadline.
  *
  * The wait and the report are functions of their own: an async function keeps its locals in a
@@ -41,23 +43,28 @@ export async function sendAttempt(
     ? { key: ctx.key, dialect: options.dialect.name, method: request.method, url: eventUrl(request) }
     : undefined;
   if (ctx.aborted) throw ctx.reason;
-  const permit = ctx.pacer.tryAcquire?.() ?? (await waitForPermit(ctx, request, attempt, base));
+  // A path the server never counts is not the key's budget: sent at once, without a permit.
+  const permit = isPaced(options.dialect, request.path)
+    ? (ctx.pacer.tryAcquire?.() ?? (await waitForPermit(ctx, request, attempt, base)))
+    : undefined;
+  const sentAt = permit ? permit.grantedAt : options.clock.now();
   if (base) emit(options.hooks, { type: "request", ...base, at: options.clock.now(), attempt });
 
   let sent: Sent;
   try {
     sent = await sendOnce(ctx, request, attempt);
   } catch (reason) {
-    permit.release({ kind: "failed" });
+    permit?.release({ kind: "failed" });
     throw reason;
   }
-  if (sent.kind === "response") return reportResponse(ctx, request, attempt, permit, sent.response, base);
+  if (sent.kind === "response")
+    return reportResponse(ctx, request, attempt, permit, sentAt, sent.response, base);
   if (sent.kind === "timeout") {
-    permit.release({ kind: "failed" });
+    permit?.release({ kind: "failed" });
     return sent;
   }
   const { provablyUnsent } = sent;
-  permit.release(provablyUnsent ? { kind: "unsent" } : { kind: "failed" });
+  permit?.release(provablyUnsent ? { kind: "unsent" } : { kind: "failed" });
   return { kind: "connection", error: connectionFailed(sent.error, request, attempt), provablyUnsent };
 }
 
@@ -87,7 +94,8 @@ function reportResponse(
   ctx: CallContext,
   request: PreparedRequest,
   attempt: number,
-  permit: Permit,
+  permit: Permit | undefined,
+  sentAt: number,
   response: Response,
   base: EventBase,
 ): AttemptResult {
@@ -103,7 +111,7 @@ function reportResponse(
   const retryAfterMs =
     retryAfter === null ? undefined : parseRetryAfter(retryAfter, now, headers.get("date"));
   const counted = dialect.counts(status, request.path);
-  const released = permit.release({ kind: "response", status, counted, rateLimit, retryAfterMs });
+  const released = permit?.release({ kind: "response", status, counted, rateLimit, retryAfterMs });
   if (base) {
     emit(hooks, {
       type: "response",
@@ -111,11 +119,11 @@ function reportResponse(
       at: now,
       attempt,
       status,
-      latencyMs: now - permit.grantedAt,
+      latencyMs: now - sentAt,
       rateLimit,
       counted,
     });
-    if (released.gate) {
+    if (released?.gate) {
       emit(hooks, {
         type: "rate-limited",
         ...base,

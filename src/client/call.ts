@@ -1,3 +1,4 @@
+import { isPaced } from "../dialects/dialect.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import { emit } from "../hooks.js";
 import { transientBackoff } from "../retry/backoff.js";
@@ -58,6 +59,12 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
 
     let delayMs = 0;
     if (decision.budget === "rate-limit") {
+      // A paced request's 429 closed the key's gate, which holds the next attempt; an unpaced
+      // one's (a path the server does not count) closed nothing: the request waits itself.
+      if (result.kind === "response" && !isPaced(options.dialect, request.path)) {
+        delayMs = result.retryAfterMs ?? transientBackoff(counts.rateLimited, options.dialect.backoff);
+        if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
+      }
       counts.rateLimited++;
     } else {
       const serverDelay = result.kind === "response" ? (result.retryAfterMs ?? 0) : 0;

@@ -47,7 +47,7 @@ export function boothzen(options: BoothZenOptions = {}): Dialect {
     backoff: mergeBackoff(BOOTHZEN_BACKOFF, options.backoff),
     // "Internal hosts and admin tooling are not counted against your bucket — only /api/v1/*
     // traffic authenticated with your key." A 401 is not authenticated with the key.
-    counts: (status, path) => status !== 401 && path.startsWith("/api/v1/"),
+    counts: (status, path) => status !== 401 && (path === "/api/v1" || path.startsWith("/api/v1/")),
     errorBody: boothZenErrorBody,
     maxPageSize: 200,
   };

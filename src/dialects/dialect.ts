@@ -16,12 +16,24 @@ export interface Dialect {
   readonly sendsRateLimitHeaders: boolean;
   /** Waits after a 429 and between transient retries. */
   readonly backoff: BackoffPolicy;
-  /** Whether the server counts a response with `status` for `path` against the key. */
+  /**
+   * Whether the server counts a response with `status` for `path` against the key. A path whose
+   * success it does not count is not paced at all (`isPaced`).
+   */
   counts(status: number, path: string): boolean;
   /** Reads the API's error body into a message, code and request id. */
   readonly errorBody: ErrorBodyParser;
   /** The largest page the API serves, for paging (one big page costs the same as one small page). */
   readonly maxPageSize: number | undefined;
+}
+
+/**
+ * Whether requests to `path` are paced: whether the server counts a success there against the key.
+ * A path it never counts (BoothZen: outside `/api/v1/`) is not rate-limited, so its requests are sent
+ * at once: they neither wait for nor hold the key's budget, nor become or wait for its probe.
+ */
+export function isPaced(dialect: Dialect, path: string): boolean {
+  return dialect.counts(200, path);
 }
 
 /** Backoff overrides shared by every preset's options. */

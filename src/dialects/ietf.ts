@@ -12,7 +12,8 @@ export interface IetfOptions extends BackoffOptions {
    */
   limits?: Limit[];
   /**
-   * Whether the server counts a response against the key.
+   * Whether the server counts a response against the key. A path whose 200 it does not count is
+   * not rate-limited: its requests are sent unpaced.
    * @default every response but a 401
    */
   counts?: (status: number, path: string) => boolean;
