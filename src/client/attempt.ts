@@ -1,4 +1,3 @@
-import { isPaced } from "../dialects/dialect.js";
 import { readRateLimit } from "../headers/read-rate-limit.js";
 import { parseRetryAfter } from "../headers/retry-after.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
@@ -44,7 +43,7 @@ export async function sendAttempt(
     : undefined;
   if (ctx.aborted) throw ctx.reason;
   // A path the server never counts is not the key's budget: sent at once, without a permit.
-  const permit = isPaced(options.dialect, request.path)
+  const permit = request.paced
     ? (ctx.pacer.tryAcquire?.() ?? (await waitForPermit(ctx, request, attempt, base)))
     : undefined;
   const sentAt = permit ? permit.grantedAt : options.clock.now();

@@ -1,4 +1,3 @@
-import { isPaced } from "../dialects/dialect.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import { emit } from "../hooks.js";
 import { transientBackoff } from "../retry/backoff.js";
@@ -40,7 +39,7 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
     ctx.attempts = attempt;
     const result = await sendAttempt(ctx, request, attempt);
     if (result.kind === "response") {
-      const next = redirectedRequest(result.response, request, options.baseUrl);
+      const next = redirectedRequest(result.response, request, options);
       if (next && redirects < MAX_REDIRECTS) {
         redirects++;
         discard(result.response);
@@ -61,7 +60,7 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
     if (decision.budget === "rate-limit") {
       // A paced request's 429 closed the key's gate, which holds the next attempt; an unpaced
       // one's (a path the server does not count) closed nothing: the request waits itself.
-      if (result.kind === "response" && !isPaced(options.dialect, request.path)) {
+      if (result.kind === "response" && !request.paced) {
         delayMs = result.retryAfterMs ?? transientBackoff(counts.rateLimited, options.dialect.backoff);
         if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
       }

@@ -1,3 +1,4 @@
+import { isPaced } from "../dialects/dialect.js";
 import type { ResolvedOptions } from "./options.js";
 
 type BodyInit = NonNullable<RequestInit["body"]>;
@@ -19,6 +20,8 @@ export interface PreparedRequest {
   redirect: RequestRedirect;
   /** The path below `baseUrl`, with a leading slash: what the dialect's counting rule reads. */
   path: string;
+  /** Whether the server counts requests to `path`: only those wait for the key's pacer (`isPaced`). */
+  paced: boolean;
   /** What errors must never show: the API key. */
   secrets: readonly string[];
 }
@@ -61,6 +64,7 @@ export function prepareRequest(
     signal: init.signal ?? fromRequest?.signal ?? undefined,
     redirect: init.redirect ?? "follow",
     path,
+    paced: isPaced(options.dialect, path),
     secrets: options.secrets,
   };
 }

@@ -1,3 +1,5 @@
+import { isPaced } from "../dialects/dialect.js";
+import type { ResolvedOptions } from "./options.js";
 import { type PreparedRequest, pathBelow } from "./prepare.js";
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -16,7 +18,7 @@ export const MAX_REDIRECTS = 5;
 export function redirectedRequest(
   response: Response,
   request: PreparedRequest,
-  baseUrl: URL,
+  options: ResolvedOptions,
 ): { request: PreparedRequest; sameOrigin: boolean } | undefined {
   if (request.redirect !== "follow" || !REDIRECTS.has(response.status)) return undefined;
   const location = response.headers.get("location");
@@ -34,6 +36,7 @@ export function redirectedRequest(
   if (!toGet && !request.replayable && request.body !== null) return undefined;
   const headers = { ...request.headers };
   // A request the client follows is on the base URL's origin: a hop elsewhere ends the chain.
+  const { baseUrl } = options;
   const sameOrigin = url.origin === baseUrl.origin;
   if (!sameOrigin) {
     delete headers.authorization;
@@ -50,6 +53,7 @@ export function redirectedRequest(
       delete headers[name];
     }
   }
+  const path = pathBelow(baseUrl, url);
   return {
     sameOrigin,
     request: {
@@ -58,7 +62,8 @@ export function redirectedRequest(
       method: toGet ? "GET" : request.method,
       headers,
       body: toGet ? null : request.body,
-      path: pathBelow(baseUrl, url),
+      path,
+      paced: isPaced(options.dialect, path),
     },
   };
 }
