@@ -67,6 +67,7 @@ export function parseDraft6Limit(value: string | null | undefined): {
 /** Reads a draft -06 `RateLimit-Policy` (`10;w=1, 50;w=60`); draft -10 string-named items are not its. */
 export function parseDraft6Policy(value: string | null | undefined): RateLimitPolicy[] {
   const policies: RateLimitPolicy[] = [];
+  if (value === null || value === undefined) return policies;
   for (const item of parseSfList(value)) {
     const policy = policyOf(item);
     if (policy) policies.push(policy);
@@ -93,7 +94,7 @@ export function readDraft6(headers: Headers, nowMs: number): RateLimitSnapshot |
   const { limit, policies: limitPolicies } = parseDraft6Limit(headers.get("ratelimit-limit"));
   const announced = parseDraft6Policy(headers.get("ratelimit-policy"));
   const policies =
-    limitPolicies.length + announced.length === 0 ? [] : dedupe([...limitPolicies, ...announced]);
+    limitPolicies.length + announced.length === 0 ? announced : dedupe([...limitPolicies, ...announced]);
   const windowMs = limit === undefined ? undefined : policies.find((p) => p.limit === limit)?.windowMs;
 
   const resetSeconds = parseSfIntegerField(headers.get("ratelimit-reset"));

@@ -117,7 +117,7 @@ export class LocalKeyPacer implements KeyPacer {
     const verdict = this.verdict(now);
     if (!verdict.ok) return undefined;
     this.lastActivity = now;
-    return this.grant(verdict.probe);
+    return this.grant(now, verdict.probe);
   }
 
   /** Requests waiting for a permit. */
@@ -191,9 +191,8 @@ export class LocalKeyPacer implements KeyPacer {
     return probe ? SEND_PROBE : SEND;
   }
 
-  private grant(probe: boolean): Permit {
+  private grant(grantedAt: number, probe: boolean): Permit {
     const seq = this.sentSeq++;
-    const grantedAt = this.clock.now();
     this.inFlightSeqs.push(seq);
     if (probe) this.probeInFlight = true;
     for (const w of this.windows) w.reserve();
@@ -292,6 +291,11 @@ export class LocalKeyPacer implements KeyPacer {
 
   /** Grants the head of the queue while the key may send; then sleeps until something can change. */
   private pump(): void {
+    // Most releases find no one waiting: then the clock is not even read.
+    if (this.queue.length === 0) {
+      this.arm(Number.POSITIVE_INFINITY);
+      return;
+    }
     const now = this.clock.now();
     while (this.queue.length > 0) {
       const verdict = this.verdict(now);
@@ -302,7 +306,7 @@ export class LocalKeyPacer implements KeyPacer {
       }
       const waiter = this.queue.shift()!;
       this.detach(waiter);
-      waiter.resolve(this.grant(verdict.probe));
+      waiter.resolve(this.grant(now, verdict.probe));
     }
     this.arm(Number.POSITIVE_INFINITY);
   }
