@@ -1,12 +1,22 @@
 import { type Clock, startTimer } from "./clock.js";
 import { LinkedList, type ListNode } from "./linked-list.js";
 
-/** Starts a timeout that calls `fire` unless the returned function stops it first. */
-export type StartTimeout = (fire: () => void) => () => void;
-
-interface Entry extends ListNode<Entry> {
+/**
+ * A timeout of an `equalTimeouts` queue: the object that waits on it, linked in place, so that
+ * starting one allocates nothing (one starts for every request).
+ */
+export interface Timeout extends ListNode<Timeout> {
+  /** When it ends: set by `start`. */
   at: number;
-  fire: () => void;
+  /** Called once when it ends, unless stopped before. */
+  fire(): void;
+}
+
+export interface EqualTimeouts {
+  /** Starts `timeout`: it fires `ms` from now unless stopped first. */
+  start(timeout: Timeout): void;
+  /** Stops `timeout`; one stopped or fired already is left alone. */
+  stop(timeout: Timeout): void;
 }
 
 /**
@@ -16,12 +26,12 @@ interface Entry extends ListNode<Entry> {
  * about 3 % of its throughput (docs/benchmarks.md). The timer stops when the queue empties, so an
  * idle client keeps no timer alive.
  */
-export function equalTimeouts(clock: Clock, ms: number): StartTimeout {
-  const queue = new LinkedList<Entry>();
+export function equalTimeouts(clock: Clock, ms: number): EqualTimeouts {
+  const queue = new LinkedList<Timeout>();
   let stopTimer: (() => void) | undefined;
 
-  const stop = (entry: Entry) => {
-    queue.remove(entry);
+  const stop = (timeout: Timeout) => {
+    queue.remove(timeout);
     if (!queue.head) {
       stopTimer?.();
       stopTimer = undefined;
@@ -43,10 +53,12 @@ export function equalTimeouts(clock: Clock, ms: number): StartTimeout {
     if (!stopTimer) arm();
   };
 
-  return (fire) => {
-    const entry: Entry = { at: clock.now() + ms, fire, prev: undefined, next: undefined };
-    queue.push(entry);
-    if (!stopTimer) arm();
-    return () => stop(entry);
+  return {
+    start(timeout) {
+      timeout.at = clock.now() + ms;
+      queue.push(timeout);
+      if (!stopTimer) arm();
+    },
+    stop,
   };
 }

@@ -1,14 +1,24 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { equalTimeouts } from "../src/equal-timeouts.js";
+import { equalTimeouts, type Timeout } from "../src/equal-timeouts.js";
 import { createVirtualClock } from "../src/virtual-clock.js";
 
 const T0 = 1_000_000;
 
+/** Starts a timeout calling `fire`; returns what stops it. */
+function starter(clock: ReturnType<typeof createVirtualClock>, ms: number) {
+  const timeouts = equalTimeouts(clock, ms);
+  return (fire: () => void) => {
+    const timeout: Timeout = { at: 0, prev: undefined, next: undefined, fire };
+    timeouts.start(timeout);
+    return () => timeouts.stop(timeout);
+  };
+}
+
 describe("equalTimeouts: timeouts of one length on one timer", () => {
   it("fires each timeout exactly `ms` after it started, unless stopped, and keeps no timer once none is left", async () => {
     const clock = createVirtualClock(T0);
-    const start = equalTimeouts(clock, 100);
+    const start = starter(clock, 100);
     const fired: [string, number][] = [];
     const fire = (name: string) => () => fired.push([name, clock.now() - T0]);
     start(fire("a"));
@@ -29,7 +39,7 @@ describe("equalTimeouts: timeouts of one length on one timer", () => {
 
   it("stops its timer when every timeout is stopped, and arms it again for the next", async () => {
     const clock = createVirtualClock(T0);
-    const start = equalTimeouts(clock, 100);
+    const start = starter(clock, 100);
     const fired: number[] = [];
     start(() => fired.push(clock.now() - T0))();
     expect(clock.pendingTimers()).toBe(0);
@@ -47,7 +57,7 @@ describe("equalTimeouts: timeouts of one length on one timer", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 30 }), async (ops) => {
         const clock = createVirtualClock(T0);
-        const start = equalTimeouts(clock, 100);
+        const start = starter(clock, 100);
         // A timeline of starts and stops; at one moment, a timeout starts before it can be stopped.
         const events: { at: number; order: number; run: () => void }[] = [];
         const stops = new Map<number, () => void>();

@@ -1,5 +1,5 @@
 import { startTimer } from "../clock.js";
-import type { StartTimeout } from "../equal-timeouts.js";
+import type { EqualTimeouts } from "../equal-timeouts.js";
 import type { ListNode } from "../linked-list.js";
 import type { KeyPacer } from "../pacer/types.js";
 import { type FailedRequest, timedOut } from "./failures.js";
@@ -27,7 +27,7 @@ export class CallContext implements ListNode<CallContext> {
   readonly abortableByCaller: boolean;
   private controller: AbortController | undefined;
   private abortedWith: { reason: unknown } | undefined;
-  private abortAttempt: ((reason: unknown) => void) | undefined;
+  private attempt: { abort(reason: unknown): void } | undefined;
   private readonly stopTimer: (() => void) | undefined;
   private readonly onCallerAbort: (() => void) | undefined;
 
@@ -36,8 +36,8 @@ export class CallContext implements ListNode<CallContext> {
     readonly pacer: KeyPacer,
     /** The key's fingerprint, the only name of the key that events carry. */
     readonly key: string,
-    /** Starts an attempt's timeout (`options.timeoutMs`); the client's attempts share one timer. */
-    readonly attemptTimeout: StartTimeout,
+    /** The attempts' timeouts (`options.timeoutMs`): the client's attempts share one timer. */
+    readonly attemptTimeouts: EqualTimeouts,
     request: FailedRequest,
     totalTimeoutMs: number | undefined,
     private readonly callerSignal: AbortSignal | undefined,
@@ -80,17 +80,17 @@ export class CallContext implements ListNode<CallContext> {
     if (this.abortedWith) return;
     this.abortedWith = { reason };
     this.controller?.abort(reason);
-    this.abortAttempt?.(reason);
+    this.attempt?.abort(reason);
   }
 
   /**
-   * Calls `onAbort` when the call aborts from now on, in place of the previous attempt's (whose
+   * Aborts `attempt` when the call aborts from now on, in place of the previous attempt (whose
    * response was discarded); at once if it has aborted already. It stays linked after the attempt
    * returns: the body is read later.
    */
-  linkAttempt(onAbort: (reason: unknown) => void): void {
-    this.abortAttempt = onAbort;
-    if (this.abortedWith) onAbort(this.abortedWith.reason);
+  linkAttempt(attempt: { abort(reason: unknown): void }): void {
+    this.attempt = attempt;
+    if (this.abortedWith) attempt.abort(this.abortedWith.reason);
   }
 
   /** Stops the total-timeout timer and unlinks the caller's signal; called once the call has ended. */

@@ -51,7 +51,7 @@ export function createClient(options: ClientOptions): Client {
     backoff: resolved.dialect.backoff,
     clock: resolved.clock,
   });
-  const attemptTimeout = equalTimeouts(resolved.clock, resolved.timeoutMs);
+  const attemptTimeouts = equalTimeouts(resolved.clock, resolved.timeoutMs);
   const inProgress = new LinkedList<CallContext>();
   let closedReason: unknown;
   let closed: Promise<void> | undefined;
@@ -63,7 +63,7 @@ export function createClient(options: ClientOptions): Client {
       resolved,
       pacer,
       key,
-      attemptTimeout,
+      attemptTimeouts,
       request,
       totalTimeoutMs ?? resolved.totalTimeoutMs,
       request.signal,

@@ -1,3 +1,4 @@
+import type { Timeout } from "../equal-timeouts.js";
 import type { CallContext } from "./context.js";
 import { discard } from "./discard.js";
 import { timedOut } from "./failures.js";
@@ -26,50 +27,85 @@ const HEADERS_TIMEOUT = "UND_ERR_HEADERS_TIMEOUT";
  * attempt was given up is discarded. A caller's own fetch always gets a signal.
  */
 export function sendOnce(ctx: CallContext, request: PreparedRequest, attempt: number): Promise<Sent> {
-  const { transport, timeoutMs } = ctx.options;
-  const own = transport.freesOverdueRequests ? undefined : new AbortController();
-  const signal = own?.signal ?? (ctx.abortableByCaller ? ctx.signal : undefined);
-  return new Promise<Sent>((resolve, reject) => {
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      stopTimer();
-      return true;
-    };
-    const stopTimer = ctx.attemptTimeout(() => {
-      const error = timedOut(timeoutMs, "attempt", request, attempt);
-      own?.abort(error);
-      if (settle()) resolve({ kind: "timeout", error });
-    });
+  return new Promise<Sent>((resolve, reject) => new InFlight(ctx, request, attempt, resolve, reject).send());
+}
+
+/**
+ * One send in flight: at once the entry of its attempt timeout and the call's link to the attempt,
+ * one object rather than a closure for each (it is made for every request).
+ */
+class InFlight implements Timeout {
+  at = 0;
+  prev: Timeout | undefined = undefined;
+  next: Timeout | undefined = undefined;
+  private settled = false;
+  /** The transport's signal, where it cannot free an overdue request itself. */
+  private readonly own: AbortController | undefined;
+
+  constructor(
+    private readonly ctx: CallContext,
+    private readonly request: PreparedRequest,
+    private readonly attempt: number,
+    private readonly resolve: (sent: Sent) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {
+    this.own = ctx.options.transport.freesOverdueRequests ? undefined : new AbortController();
+  }
+
+  send(): void {
+    const { ctx, request } = this;
+    ctx.attemptTimeouts.start(this);
     // Stays linked once settled: an abort of the call while the caller reads the body stops it.
-    ctx.linkAttempt((reason) => {
-      own?.abort(reason);
-      if (settle()) reject(reason);
-    });
-    if (settled) return; // the call had aborted already: nothing is sent
+    ctx.linkAttempt(this);
+    if (this.settled) return; // the call had aborted already: nothing is sent
+    const signal = this.own?.signal ?? (ctx.abortableByCaller ? ctx.signal : undefined);
     let sending: Promise<Response>;
     try {
-      sending = transport.fetch(request.url, fetchInit(request, signal));
+      sending = ctx.options.transport.fetch(request.url, fetchInit(request, signal));
     } catch (error) {
       sending = Promise.reject(error);
     }
     sending.then(
-      (response) => {
-        if (settle()) resolve({ kind: "response", response });
-        else discard(response);
-      },
-      (error: unknown) => {
-        if (!settle()) return;
-        const code = errorCode(error) ?? "";
-        if (code === HEADERS_TIMEOUT) {
-          resolve({ kind: "timeout", error: timedOut(timeoutMs, "attempt", request, attempt) });
-        } else {
-          resolve({ kind: "failed", error, provablyUnsent: NEVER_SENT.has(code) });
-        }
-      },
+      (response) => this.responded(response),
+      (error: unknown) => this.failed(error),
     );
-  });
+  }
+
+  /** The attempt timeout has passed. */
+  fire(): void {
+    const error = timedOut(this.ctx.options.timeoutMs, "attempt", this.request, this.attempt);
+    this.own?.abort(error);
+    if (this.settle()) this.resolve({ kind: "timeout", error });
+  }
+
+  /** The call aborted. */
+  abort(reason: unknown): void {
+    this.own?.abort(reason);
+    if (this.settle()) this.reject(reason);
+  }
+
+  private responded(response: Response): void {
+    if (this.settle()) this.resolve({ kind: "response", response });
+    else discard(response);
+  }
+
+  private failed(error: unknown): void {
+    if (!this.settle()) return;
+    const code = errorCode(error) ?? "";
+    if (code === HEADERS_TIMEOUT) {
+      const { timeoutMs } = this.ctx.options;
+      this.resolve({ kind: "timeout", error: timedOut(timeoutMs, "attempt", this.request, this.attempt) });
+    } else {
+      this.resolve({ kind: "failed", error, provablyUnsent: NEVER_SENT.has(code) });
+    }
+  }
+
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.ctx.attemptTimeouts.stop(this);
+    return true;
+  }
 }
 
 /**
