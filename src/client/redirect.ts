@@ -20,6 +20,7 @@ export function redirectedRequest(
   request: PreparedRequest,
   options: ResolvedOptions,
 ): { request: PreparedRequest; sameOrigin: boolean } | undefined {
+  const { baseUrl } = options;
   if (request.redirect !== "follow" || !REDIRECTS.has(response.status)) return undefined;
   const location = response.headers.get("location");
   if (location === null) return undefined;
@@ -36,7 +37,6 @@ export function redirectedRequest(
   if (!toGet && !request.replayable && request.body !== null) return undefined;
   const headers = { ...request.headers };
   // A request the client follows is on the base URL's origin: a hop elsewhere ends the chain.
-  const { baseUrl } = options;
   const sameOrigin = url.origin === baseUrl.origin;
   if (!sameOrigin) {
     delete headers.authorization;
