@@ -74,6 +74,14 @@ describe("client.fetch", () => {
     expect(events.flatMap((e) => (e.type === "response" ? [e.counted] : [])).slice(5)).toEqual([true, true]);
   });
 
+  it("sends a URL object on the base's origin as it is, its path below the base read as usual", async () => {
+    const fetch = scriptedFetch([json(200, {})]);
+    const { client, events } = setup(fetch, { baseUrl: "https://api.example.test/v2", dialect: boothzen() });
+    await client.fetch(new URL("https://api.example.test/v2/api/v1/bookings?page=2#top"));
+    expect(fetch.seen[0]!.url).toBe("https://api.example.test/v2/api/v1/bookings?page=2#top");
+    expect(events.find((e) => e.type === "response")).toMatchObject({ counted: true });
+  });
+
   it("refuses an absolute URL to another origin before anything is sent", async () => {
     const fetch = scriptedFetch();
     const { client } = setup(fetch);

@@ -112,10 +112,8 @@ export function targetOf(baseUrl: URL, input: string | URL): { url: string; path
  * share the base's origin: the key is never sent anywhere else.
  */
 export function resolveUrl(baseUrl: URL, input: string | URL): URL {
-  const text = String(input);
-  const url = /^[a-z][a-z0-9+.-]*:/i.test(text)
-    ? new URL(text)
-    : new URL(withoutLeadingSlashes(text), baseUrl);
+  // A `URL` is parsed already (`client.request` resolves its path first, to add the query).
+  const url = input instanceof URL ? input : parseAgainst(baseUrl, String(input));
   // Checked for relative input too: the URL parser drops leading whitespace, tabs and newlines and
   // reads `\` as `/`, so `"\\evil.example/x"` or `" //evil.example"` would name another host.
   if (url.origin !== baseUrl.origin) {
@@ -124,6 +122,11 @@ export function resolveUrl(baseUrl: URL, input: string | URL): URL {
     );
   }
   return url;
+}
+
+/** An absolute URL as it is; anything else below the base's path. */
+function parseAgainst(baseUrl: URL, text: string): URL {
+  return /^[a-z][a-z0-9+.-]*:/i.test(text) ? new URL(text) : new URL(withoutLeadingSlashes(text), baseUrl);
 }
 
 /**
