@@ -14,6 +14,8 @@ export type AttemptResult =
   | {
       kind: "response";
       response: Response;
+      /** `response.status`, read once: each of undici's getters checks its receiver's brand. */
+      status: number;
       rateLimit: RateLimitSnapshot | undefined;
       retryAfterMs: number | undefined;
     }
@@ -134,5 +136,5 @@ function reportResponse(
       });
     }
   }
-  return { kind: "response", response, rateLimit, retryAfterMs };
+  return { kind: "response", response, status, rateLimit, retryAfterMs };
 }

@@ -39,7 +39,7 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
     ctx.attempts = attempt;
     const result = await sendAttempt(ctx, request, attempt);
     if (result.kind === "response") {
-      const next = redirectedRequest(result.response, request, options);
+      const next = redirectedRequest(result.response, result.status, request, options);
       if (next && redirects < MAX_REDIRECTS) {
         redirects++;
         discard(result.response);
@@ -47,7 +47,7 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
         request = next.request;
         continue;
       }
-      if (request.redirect === "error" && isRedirect(result.response.status)) {
+      if (request.redirect === "error" && isRedirect(result.status)) {
         discard(result.response);
         throw new TypeError(`Redirect refused: the request was made with redirect: "error"`);
       }
@@ -81,7 +81,7 @@ export async function performCall(ctx: CallContext, first: PreparedRequest): Pro
       at: clock.now(),
       attempt,
       cause: causeOf(result),
-      status: result.kind === "response" ? result.response.status : undefined,
+      status: result.kind === "response" ? result.status : undefined,
       delayMs,
     });
     if (result.kind === "response") discard(result.response);
@@ -155,12 +155,13 @@ function retryPolicy(ctx: CallContext) {
 function failureOf(result: AttemptResult): AttemptFailure | undefined {
   if (result.kind === "timeout") return { kind: "timeout" };
   if (result.kind === "connection") return { kind: "connection", provablyUnsent: result.provablyUnsent };
-  return result.response.ok ? undefined : { kind: "status", status: result.response.status };
+  const { status } = result;
+  return status >= 200 && status < 300 ? undefined : { kind: "status", status };
 }
 
 function causeOf(result: AttemptResult): "rate-limited" | "status" | "connection" | "timeout" {
   if (result.kind !== "response") return result.kind;
-  return result.response.status === 429 ? "rate-limited" : "status";
+  return result.status === 429 ? "rate-limited" : "status";
 }
 
 function isRedirect(status: number): boolean {

@@ -17,11 +17,12 @@ export const MAX_REDIRECTS = 5;
  */
 export function redirectedRequest(
   response: Response,
+  status: number,
   request: PreparedRequest,
   options: ResolvedOptions,
 ): { request: PreparedRequest; sameOrigin: boolean } | undefined {
   const { baseUrl } = options;
-  if (request.redirect !== "follow" || !REDIRECTS.has(response.status)) return undefined;
+  if (request.redirect !== "follow" || !REDIRECTS.has(status)) return undefined;
   const location = response.headers.get("location");
   if (location === null) return undefined;
   let url: URL;
@@ -32,8 +33,8 @@ export function redirectedRequest(
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
   const toGet =
-    (response.status === 303 && request.method !== "HEAD") ||
-    ((response.status === 301 || response.status === 302) && request.method === "POST");
+    (status === 303 && request.method !== "HEAD") ||
+    ((status === 301 || status === 302) && request.method === "POST");
   if (!toGet && !request.replayable && request.body !== null) return undefined;
   const headers = { ...request.headers };
   // A request the client follows is on the base URL's origin: a hop elsewhere ends the chain.
