@@ -315,10 +315,19 @@ describe("client.fetch: paths the server does not count", () => {
   });
 
   it("waits out a 429 of their own for exactly its Retry-After, without closing the key's gate", async () => {
-    const fetch = scriptedFetch([json(429, {}, { "retry-after": "3" }), json(200, {})]);
+    const fetch = scriptedFetch([json(429, {}, { "retry-after": "3" }), json(200, []), json(200, {})]);
     const { client, clock, events } = setup(fetch, { dialect });
+    clock.autoAdvance(false);
     const start = clock.now();
-    expect((await client.fetch("/internal/export")).status).toBe(200);
+    const exported = client.fetch("/internal/export");
+    await ticks();
+    // The bucket's traffic goes on meanwhile: no gate was closed.
+    expect((await client.fetch("/api/v1/bookings")).status).toBe(200);
+    await clock.advance(2_999);
+    expect(fetch.seen).toHaveLength(2);
+    await clock.advance(1);
+    expect((await exported).status).toBe(200);
+    expect(fetch.seen[2]!.url).toBe("https://api.example.test/internal/export");
     expect(clock.now() - start).toBe(3_000);
     expect(events.find((e) => e.type === "retry")).toMatchObject({ cause: "rate-limited", delayMs: 3_000 });
     expect(events.some((e) => e.type === "rate-limited")).toBe(false);
