@@ -234,6 +234,25 @@ describe("LocalKeyPacer: the server's budget", () => {
     expect(after.grantedAt).toBe(T0 + 1000);
   });
 
+  it("does not wait a rounded reset when a burst aged out during the round trip (a rolling server turning over)", async () => {
+    // A rolling server of 4 per second: sends at 0, 1, 2, 3 ms, each answered at once.
+    const { pacer, clock } = pacerOnVirtualTime([{ limit: 4, windowMs: 1000 }]);
+    for (const remaining of [3, 2, 1, 0]) {
+      (await pacer.acquire()).release(ok({ limit: 4, remaining, resetMs: 1000 }));
+      await clock.advance(1);
+    }
+    await clock.advance(996);
+    // At 1000 ms the first send has aged out: one more goes, and the server, which counts it at
+    // once, still holds the sends of 1, 2 and 3 ms ("0 left, reset in 1 s" — 1 ms, rounded up).
+    const next = await pacer.acquire();
+    expect(next.grantedAt).toBe(T0 + 1000);
+    await clock.advance(20);
+    next.release(ok({ limit: 4, remaining: 0, resetMs: 1000 }));
+    // Its answer, 20 ms later, comes after those three aged out: our sends explain the server's
+    // count, so the exact log decides — three free now, not a wait until 2020 ms.
+    expect(pacer.nextSendAt()).toBe(T0 + 1020);
+  });
+
   it("takes RateLimit-Limit over the configured limit", async () => {
     const { pacer, clock } = pacerOnVirtualTime([{ limit: 1000, windowMs: 60_000 }]);
     (await pacer.acquire()).release(ok({ limit: 2, remaining: 1, resetMs: 1 }));

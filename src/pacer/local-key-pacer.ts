@@ -196,6 +196,8 @@ export class LocalKeyPacer implements KeyPacer {
     this.inFlightSeqs.push(seq);
     if (probe) this.probeInFlight = true;
     for (const w of this.windows) w.reserve();
+    // Our sends that the server can hold when it counts this one (see `learn`), this one included.
+    const aliveAtGrant = this.windows[this.described]!.used(grantedAt);
     let released = false;
     return {
       seq,
@@ -204,12 +206,18 @@ export class LocalKeyPacer implements KeyPacer {
       release: (outcome) => {
         if (released) return NOTHING;
         released = true;
-        return this.release(seq, grantedAt, probe, outcome);
+        return this.release(seq, grantedAt, aliveAtGrant, probe, outcome);
       },
     };
   }
 
-  private release(seq: number, sentAt: number, probe: boolean, outcome: SendOutcome): ReleaseResult {
+  private release(
+    seq: number,
+    sentAt: number,
+    aliveAtGrant: number,
+    probe: boolean,
+    outcome: SendOutcome,
+  ): ReleaseResult {
     const now = this.clock.now();
     this.lastActivity = now;
     this.inFlightSeqs.splice(this.inFlightSeqs.indexOf(seq), 1);
@@ -223,7 +231,7 @@ export class LocalKeyPacer implements KeyPacer {
     } else {
       for (const w of this.windows) w.complete(now, outcome.counted);
       if (outcome.counted) this.budget.recordSend(sentAt, now);
-      this.learn(seq, sentAt, now, outcome);
+      this.learn(seq, sentAt, aliveAtGrant, now, outcome);
       if (outcome.status === 429) {
         const { waitMs, reason, newEpisode } = this.gate.close(now, seq, this.sentSeq - 1, {
           retryAfterMs: outcome.retryAfterMs,
@@ -240,7 +248,13 @@ export class LocalKeyPacer implements KeyPacer {
   }
 
   /** Takes in what a response's headers say about the budget. */
-  private learn(seq: number, sentAt: number, now: number, outcome: SendOutcome & { kind: "response" }): void {
+  private learn(
+    seq: number,
+    sentAt: number,
+    aliveAtGrant: number,
+    now: number,
+    outcome: SendOutcome & { kind: "response" },
+  ): void {
     const snapshot = outcome.rateLimit;
     if (!snapshot) {
       // A counted response without headers: this server does not send them (or stopped).
@@ -251,9 +265,16 @@ export class LocalKeyPacer implements KeyPacer {
       return;
     }
     this.headersSeen = true;
-    const window = this.windows[this.windowFor(snapshot.windowMs)]!;
+    const described = this.windowFor(snapshot.windowMs);
+    const window = this.windows[described]!;
     if (snapshot.limit !== undefined && snapshot.limit >= 1) window.setLimit(Math.floor(snapshot.limit));
-    const explainedByUs = window.limit - snapshot.remaining <= window.used(now);
+    // The server counted this send between its grant and its response, holding at most our sends
+    // alive at the grant and those granted since. Not our log now: it ages each send from its
+    // response, and when a burst ages out during this one's round trip (a rolling window turning
+    // over), the log has let go of sends the server still counted — and the server's word alone
+    // would then hold the key until its reset, rounded up to a whole second.
+    const ours = described === this.described ? aliveAtGrant + (this.sentSeq - 1 - seq) : window.used(now);
+    const explainedByUs = window.limit - snapshot.remaining <= ours;
     const unansweredEarlier = this.unansweredBefore(seq);
     this.budget.observe(
       { seq, sentAt, observedAt: now, snapshot, explainedByUs, unansweredEarlier },
