@@ -265,15 +265,15 @@ export class LocalKeyPacer implements KeyPacer {
       return;
     }
     this.headersSeen = true;
-    const described = this.windowFor(snapshot.windowMs);
-    const window = this.windows[described]!;
+    const observed = this.windowFor(snapshot.windowMs);
+    const window = this.windows[observed]!;
     if (snapshot.limit !== undefined && snapshot.limit >= 1) window.setLimit(Math.floor(snapshot.limit));
     // The server counted this send between its grant and its response, holding at most our sends
     // alive at the grant and those granted since. Not our log now: it ages each send from its
     // response, and when a burst ages out during this one's round trip (a rolling window turning
     // over), the log has let go of sends the server still counted — and the server's word alone
     // would then hold the key until its reset, rounded up to a whole second.
-    const ours = described === this.described ? aliveAtGrant + (this.sentSeq - 1 - seq) : window.used(now);
+    const ours = observed === this.described ? aliveAtGrant + (this.sentSeq - 1 - seq) : window.used(now);
     const explainedByUs = window.limit - snapshot.remaining <= ours;
     const unansweredEarlier = this.unansweredBefore(seq);
     this.budget.observe(
