@@ -2,17 +2,23 @@
  * A diagnostic, not part of `npm run bench`: runs pacekeeper alone against one scenario of the
  * benchmark and shows when the server received each window's requests, and why the client waited.
  *
- *   npx tsx bench/diagnose.ts [campone|fixed|rolling|bucket|scale] [--quick] [--repeat=N]
+ *   npx tsx bench/diagnose.ts [campone|fixed|rolling|bucket|scale] [--quick] [--repeat=N] [--redis]
  *
- * ("scale": one key of the scale-across-keys runs, at their concurrency per key.) For each run:
+ * ("scale": one key of the scale-across-keys runs, at their concurrency per key.) With `--redis`,
+ * the key is shared through `pacekeeper/redis` by two clients, each with its own store and Redis
+ * connection, as two processes would share it; the jobs alternate between them (bench/redis-server.ts
+ * says which Redis). For each run:
  * the time over the server's minimum and when each window's requests arrived. For the run whose
  * window took longest to send (where a wait went wrong, if one did): arrivals per 100 ms, and every
  * wait the client announced (hook `wait`: reason and expected ms) that was longer than 300 ms, with
  * the budget the latest response before it reported.
  */
+import { Redis } from "ioredis";
 import { boothzen, campone, createClient, type PacekeeperEvent } from "pacekeeper";
+import { type RedisStore, redisStore } from "pacekeeper/redis";
 import { benchConfig, jobPath, rulesOf } from "./config.js";
 import { startServerHost } from "./host/index.js";
+import { redisUrl } from "./redis-server.js";
 import { runJobs } from "./run-jobs.js";
 import { idealMinimumMs } from "./server-model.js";
 
@@ -29,6 +35,7 @@ const jobs = which === "scale" ? config.scale.jobsPerKey : config.jobs;
 const concurrency = which === "scale" ? config.scale.concurrencyPerKey : config.concurrency;
 const minimum = idealMinimumMs(scenario.model, rulesOf(scenario), jobs);
 const host = await startServerHost();
+const redis = process.argv.includes("--redis") ? await redisUrl() : undefined;
 
 interface Run {
   ratio: number;
@@ -49,26 +56,36 @@ for (let r = 0; r < repeat; r++) {
   });
   const apiKey = `key_diagnose_${r}_${process.pid}`;
   const events: PacekeeperEvent[] = [];
-  const client = createClient({
-    baseUrl: server.url,
-    apiKey,
-    dialect:
-      scenario.dialect === "campone"
-        ? campone({ limit: scenario.limit, windowMs: scenario.windowMs })
-        : boothzen({
-            limit: scenario.limit,
-            windowMs: scenario.windowMs,
-            burst: scenario.burst ?? 60,
-            burstWindowMs: scenario.burstWindowMs ?? 1000,
-          }),
-    hooks: { event: (e) => events.push(e) },
-  });
+  // Without Redis, one client and the default in-memory store; with it, two "processes".
+  const connections = redis ? [new Redis(redis.url), new Redis(redis.url)] : [];
+  const stores: (RedisStore | undefined)[] = redis
+    ? connections.map((c) => redisStore({ client: c, prefix: `diagnose-${process.pid}-${r}:` }))
+    : [undefined];
+  const clients = stores.map((store) =>
+    createClient({
+      baseUrl: server.url,
+      apiKey,
+      store,
+      dialect:
+        scenario.dialect === "campone"
+          ? campone({ limit: scenario.limit, windowMs: scenario.windowMs })
+          : boothzen({
+              limit: scenario.limit,
+              windowMs: scenario.windowMs,
+              burst: scenario.burst ?? 60,
+              burstWindowMs: scenario.burstWindowMs ?? 1000,
+            }),
+      hooks: { event: (e) => events.push(e) },
+    }),
+  );
   const outcome = await runJobs(jobs, concurrency, 60_000, async (i, signal) => {
-    const res = await client.fetch(jobPath(scenario, i), { signal });
+    const res = await clients[i % clients.length]!.fetch(jobPath(scenario, i), { signal });
     await res.arrayBuffer();
     return res.status;
   });
-  await client.close();
+  for (const client of clients) await client.close();
+  for (const store of stores) await store?.close();
+  for (const connection of connections) connection.disconnect();
   const audit = await server.audit(apiKey);
   await server.close();
   const t0 = audit[0]!.timestamp;
@@ -89,6 +106,7 @@ for (let r = 0; r < repeat; r++) {
   runs.push({ ratio, longestWindow, arrivals, events: events.map((e) => ({ ...e, at: e.at - t0 })) });
 }
 await host.terminate();
+redis?.stop();
 
 const slowest = runs.reduce((a, b) => (b.longestWindow > a.longestWindow ? b : a));
 console.log(

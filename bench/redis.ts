@@ -9,8 +9,6 @@
  * Uses `REDIS_URL` when set; otherwise starts a throwaway `redis-server` on a free loopback port
  * (it must be on PATH). Not a test: figures for docs/benchmarks.md, not assertions.
  */
-import { spawn } from "node:child_process";
-import { connect, createServer } from "node:net";
 import { Redis } from "ioredis";
 import {
   campone,
@@ -24,6 +22,7 @@ import { startMockServer } from "pacekeeper/mock";
 import { redisStore } from "pacekeeper/redis";
 import type { KeyPacer } from "../src/pacer/types.js";
 import { DEFAULT_BACKOFF } from "../src/retry/backoff.js";
+import { redisUrl } from "./redis-server.js";
 
 const quick = process.argv.includes("--quick");
 const REPS = quick ? 5 : 11;
@@ -92,42 +91,6 @@ async function httpCost(url: string, store: PacerStore, concurrency: number, rep
   const us = await perOp(HTTP_REQUESTS, concurrency, one);
   await client.close();
   return us;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-async function redisUrl(): Promise<{ url: string; stop: () => void }> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", ""], {
-    stdio: "ignore",
-  });
-  child.once("error", (error) => {
-    console.error(`Cannot start redis-server (${error.message}); set REDIS_URL to use another.`);
-    process.exit(1);
-  });
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
 const redis = await redisUrl();
