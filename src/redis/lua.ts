@@ -211,7 +211,8 @@ end
 /**
  * `acquire`: grants up to ARGV[A] permits, oldest waiter first, while the key may send. Returns
  * `[now, reason, at, wake, ...grants]`: `reason` is empty when every permit asked for was
- * granted; each grant is `seq` or `seq:p` for the probe.
+ * granted; each grant is `seq:alive`, or `seq:alive:p` for the probe, where `alive` is the
+ * described window's sends alive at the grant, this one included.
  */
 const ACQUIRE = `
 local n = tonumber(ARGV[A])
@@ -223,12 +224,16 @@ while #grants < n do
   local seq = sentSeq()
   set('seq', tostring(seq + 1))
   redis.call('ZADD', inflight, seq, seq .. ':' .. fmt(now))
+  -- Our sends the server can hold when it counts this one, this one included (LocalKeyPacer's
+  -- aliveAtGrant): the grant carries it to the release, which compares the server's count with it.
+  trimLog(described)
+  local alive = redis.call('ZCARD', LOG[described]) + inflightFor(described)
+  local grant = seq .. ':' .. alive
   if r then
     set('probe', tostring(seq))
-    grants[#grants + 1] = seq .. ':p'
-  else
-    grants[#grants + 1] = tostring(seq)
+    grant = grant .. ':p'
   end
+  grants[#grants + 1] = grant
 end
 local reply
 if #grants < n then
@@ -248,7 +253,7 @@ return reply
 /**
  * `release`: takes the outcome of send ARGV[A] in: the reservation leaves the in-flight set, the send is
  * stamped into every log at its arrival (now), the headers update the budget, a 429 closes the
- * gate. Returns `[gateWaitMs, gateReason, consecutive429, episodeLastSeq, wakeAt]`; where someone
+ * gate. The last argument is the `alive` count its grant carried. Returns `[gateWaitMs, gateReason, consecutive429, episodeLastSeq, wakeAt]`; where someone
  * waits, publishes `wakeAt` (when the key may send next) on the key's channel.
  */
 const RELEASE = `
@@ -268,6 +273,7 @@ local cap = tonumber(ARGV[A + 12])
 local factor = tonumber(ARGV[A + 13])
 local jitter = tonumber(ARGV[A + 14])
 local channel = ARGV[A + 15]
+local aliveAtGrant = tonumber(ARGV[A + 16])
 
 local m = redis.call('ZRANGEBYSCORE', inflight, seq, seq)[1]
 if m then redis.call('ZREM', inflight, m) end
@@ -304,9 +310,17 @@ local function learn()
   set('hs', '1')
   local wi = windowFor(snapW)
   if snapLimit >= 1 then set('l:' .. W[wi], tostring(math.floor(snapLimit))) end
-  trimLog(wi)
-  local fl = inflightFor(wi)
-  local explained = limitOf(wi) - rem <= redis.call('ZCARD', LOG[wi]) + fl
+  -- The server counted this send between its grant and its response, holding at most our sends
+  -- alive at the grant and those granted since; not the log now, which ages each send from its
+  -- response and may have let go of a burst during this one's round trip (LocalKeyPacer.learn).
+  local ours
+  if wi == described then
+    ours = aliveAtGrant + sentSeq() - 1 - seq
+  else
+    trimLog(wi)
+    ours = redis.call('ZCARD', LOG[wi]) + inflightFor(wi)
+  end
+  local explained = limitOf(wi) - rem <= ours
   local o = { seq = seq, obs = now, rem = rem, reset = resetMs, exp = explained }
   local prev = budget()
   local take = false

@@ -263,19 +263,19 @@ export class RedisKeyPacer implements KeyPacer {
         released = true;
         this.inFlight--;
         this.lastActivity = this.clock.now();
-        return this.release(grant.seq, outcome);
+        return this.release(grant, outcome);
       },
     };
   }
 
-  private release(seq: number, outcome: SendOutcome): ReleaseResult {
+  private release(grant: Grant, outcome: SendOutcome): ReleaseResult {
     const draw = this.random();
     const result: ReleaseResult = {};
     if (outcome.kind === "response" && outcome.status === 429) {
-      result.gate = this.estimateGate(seq, outcome, draw);
+      result.gate = this.estimateGate(grant.seq, outcome, draw);
       this.nextAt = Math.max(this.nextAt, this.clock.now() + result.gate.waitMs);
     }
-    this.ctx.state.release(seq, outcome, draw).then(
+    this.ctx.state.release(grant, outcome, draw).then(
       (reply) => {
         this.releaseFailing = false;
         this.consecutive429 = reply.consecutive429;
@@ -314,7 +314,7 @@ export class RedisKeyPacer implements KeyPacer {
   /** Gives permits nobody will use back to Redis. */
   private cancel(grants: Grant[]): void {
     for (const grant of grants) {
-      this.ctx.state.release(grant.seq, { kind: "unsent" }, 0).catch(() => {
+      this.ctx.state.release(grant, { kind: "unsent" }, 0).catch(() => {
         // unreachable: the reservation expires after its window and the grace
       });
     }

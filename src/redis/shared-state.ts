@@ -10,6 +10,11 @@ export const PACER_SCRIPT = luaScript(PACER_LUA);
 export interface Grant {
   seq: number;
   probe: boolean;
+  /**
+   * The described window's sends alive at the grant, this one included: what the server can hold
+   * of the key's sends when it counts this one. Its release hands it back to the script.
+   */
+  aliveAtGrant: number;
 }
 
 /** What the acquire script answered; all times are the Redis server's, in epoch ms. */
@@ -70,7 +75,7 @@ export class SharedKeyState {
     return parseAcquire(await this.runner.run(PACER_SCRIPT, this.keys, [...this.common, "acquire", n], late));
   }
 
-  async release(seq: number, outcome: SendOutcome, random: number): Promise<ReleaseReply> {
+  async release(grant: Grant, outcome: SendOutcome, random: number): Promise<ReleaseReply> {
     const { backoff } = this.config;
     let fields: (string | number)[];
     if (outcome.kind !== "response") {
@@ -92,7 +97,7 @@ export class SharedKeyState {
     const reply = await this.runner.run(PACER_SCRIPT, this.keys, [
       ...this.common,
       "release",
-      seq,
+      grant.seq,
       ...fields,
       random,
       backoff.baseMs,
@@ -100,6 +105,7 @@ export class SharedKeyState {
       backoff.factor,
       backoff.retryAfterJitterMs,
       this.channel,
+      grant.aliveAtGrant,
     ]);
     return parseRelease(reply);
   }
@@ -135,7 +141,7 @@ export function parseAcquire(reply: unknown): AcquireReply {
   if (!Array.isArray(reply) || reply.length < 4)
     throw new TypeError("Unexpected reply from the pacer script");
   const [now, reason, at, wake, ...rest] = reply as string[];
-  const grants = rest.map((g) => ({ seq: Number.parseInt(g, 10), probe: g.endsWith(":p") }));
+  const grants = rest.map(parseGrant);
   const parsed: AcquireReply = { serverNow: time(now), grants };
   if (reason) {
     if (!REASONS.has(reason)) throw new TypeError(`Unexpected wait reason from the pacer script: ${reason}`);
@@ -146,6 +152,16 @@ export function parseAcquire(reply: unknown): AcquireReply {
     };
   }
   return parsed;
+}
+
+/** `seq:alive`, or `seq:alive:p` for the probe. */
+function parseGrant(text: string): Grant {
+  const [seq, alive, probe] = text.split(":");
+  const grant = { seq: Number(seq), aliveAtGrant: Number(alive), probe: probe === "p" };
+  if (!Number.isInteger(grant.seq) || !Number.isInteger(grant.aliveAtGrant)) {
+    throw new TypeError(`Unexpected grant from the pacer script: ${text}`);
+  }
+  return grant;
 }
 
 function parseRelease(reply: unknown): ReleaseReply {
