@@ -1,105 +1,129 @@
 /**
  * A diagnostic, not part of `npm run bench`: where pacekeeper's per-request overhead goes, on the
- * same plain server as the overhead rounds. `npx tsx bench/diagnose-overhead.ts`
+ * same plain server as the overhead rounds.
  *
- * 1. A ladder of bare-fetch variants, each adding one thing the client does per call (an abort
- *    signal on `fetch`; a second controller linked to the call's and an attempt timer armed and
- *    cleared), measured in interleaved rounds against the bare transport, next to pacekeeper
- *    itself; and the same for a path that answers RateLimit headers, which the BoothZen preset
- *    reads and learns from.
+ *   npm run build && npx tsx bench/diagnose-overhead.ts [--rounds=N]
+ *
+ * 1. A ladder, on a plain path and on one that answers RateLimit headers, measured in interleaved
+ *    rounds against the bare transport on the same path:
+ *    - the bare `fetch` with exactly the options the client hands it (its headers object,
+ *      `redirect: "manual"`): what the client changes in the call itself;
+ *    - the same `fetch` paced by the key's pacer alone (the preset's `LocalKeyPacer`, a permit
+ *      before and a release with the response's `readRateLimit` snapshot after): the floor of any
+ *      client that paces from headers, without a call's machinery (URL checks, retry loop,
+ *      attempt timeout, abort links, events);
+ *    - pacekeeper's `client.fetch`.
  * 2. CPU profiles of pacekeeper alone (node:inspector), summed by function: self time of the
  *    hottest functions, and inclusive time of pacekeeper's own (src/) functions.
  */
 
-import { boothzen, campone, createClient } from "pacekeeper";
+import * as thisBuild from "pacekeeper";
+import { createClient, type Dialect, LocalKeyPacer, readRateLimit, realClock, VERSION } from "pacekeeper";
 import { Agent } from "undici";
 import { startServerHost } from "./host/index.js";
+import { HEADERS, neverBinding, PLAIN } from "./overhead.js";
 import { profile, topLines } from "./profile.js";
 import { runJobs } from "./run-jobs.js";
 import { fixed, median } from "./stats.js";
 
-const REQUESTS = 3_000;
+const REQUESTS = 2_000;
 const CONCURRENCY = 50;
-const ROUNDS = 7;
+const ROUNDS = Number(process.argv.find((a) => a.startsWith("--rounds="))?.split("=")[1] ?? 30);
 const auth = { authorization: "Bearer key_diagnose_overhead", "user-agent": "bench" };
 
 const host = await startServerHost();
 const server = await host.startPlain();
-const url = `${server.url}/plain`;
-/** The plain server answers this path with RateLimit headers (a million per minute). */
-const headersPath = "/api/v1/bookings/bkg_000001";
-const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
-const client = createClient({
-  baseUrl: server.url,
-  apiKey: "key_diagnose_overhead",
-  dialect: campone({ limit: 1_000_000, windowMs: 60_000 }),
-});
-const withHeaders = createClient({
-  baseUrl: server.url,
-  apiKey: "key_diagnose_overhead_headers",
-  dialect: boothzen({ limit: 1_000_000, windowMs: 60_000, burst: 1_000_000, burstWindowMs: 1_000 }),
-});
-
-const bare = (target: string) => async () => {
-  const res = await fetch(target, { headers: auth, dispatcher: agent } as unknown as RequestInit);
-  await res.arrayBuffer();
-  return res.status;
+const agents: Agent[] = [];
+/** An agent per rung, configured as the default transport's. */
+const newAgent = () => {
+  const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128, headersTimeout: 30_000 });
+  agents.push(agent);
+  return agent;
 };
-const viaClient = (c: typeof client, path: string) => async () => {
-  const res = await c.fetch(path);
-  await res.arrayBuffer();
-  return res.status;
-};
+const clients: ReturnType<typeof createClient>[] = [];
 
-/** Each rung: its name, the request, and the index of the rung it is compared with. */
-const ladder: [string, () => Promise<number>, number][] = [
-  ["bare fetch + Agent", bare(url), 0],
-  [
-    "+ an abort signal on fetch",
-    async () => {
-      const call = new AbortController();
-      const res = await fetch(url, {
-        headers: auth,
-        dispatcher: agent,
-        signal: call.signal,
-      } as unknown as RequestInit);
-      await res.arrayBuffer();
-      return res.status;
-    },
-    0,
-  ],
-  [
-    "+ attempt controller linked, timer armed and cleared",
-    async () => {
-      const call = new AbortController();
-      const attempt = new AbortController();
-      const onCallAbort = () => attempt.abort(call.signal.reason);
-      call.signal.addEventListener("abort", onCallAbort, { once: true });
-      const timer = setTimeout(() => attempt.abort(new Error("timeout")), 30_000);
-      try {
-        const res = await fetch(url, {
-          headers: auth,
-          dispatcher: agent,
-          signal: attempt.signal,
-        } as unknown as RequestInit);
+type Rung = [name: string, send: () => Promise<number>, baseline: number];
+
+/** The ladder of one path; `first` is the index of its bare rung in the whole ladder. */
+function rungs(path: string, dialect: Dialect, first: number): Rung[] {
+  const url = `${server.url}${path}`;
+  const client = createClient({ baseUrl: server.url, apiKey: `key_diagnose_${first}`, dialect });
+  clients.push(client);
+  // The client's own headers object, as `client.fetch` hands it to `fetch`.
+  const clientHeaders = Object.freeze({
+    "user-agent": `pacekeeper/${VERSION}`,
+    authorization: "Bearer key_diagnose",
+  });
+  const fetchAs = (agent: Agent) => () => {
+    const init: Record<string, unknown> = { headers: clientHeaders, redirect: "manual" };
+    init.dispatcher = agent;
+    return fetch(url, init as RequestInit);
+  };
+  const bareAgent = newAgent();
+  const asClient = fetchAs(newAgent());
+  const pacedFetch = fetchAs(newAgent());
+  const pacer = new LocalKeyPacer({
+    limits: dialect.limits,
+    probeFirst: false,
+    backoff: dialect.backoff,
+    clock: realClock,
+  });
+  return [
+    [
+      `bare fetch + Agent, ${path}`,
+      async () => {
+        const res = await fetch(url, { headers: auth, dispatcher: bareAgent } as unknown as RequestInit);
         await res.arrayBuffer();
         return res.status;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    0,
-  ],
-  ["pacekeeper client.fetch, campone()", viaClient(client, "/plain"), 0],
-  ["bare fetch + Agent, RateLimit headers", bare(`${server.url}${headersPath}`), 4],
-  ["pacekeeper client.fetch, boothzen(), RateLimit headers", viaClient(withHeaders, headersPath), 4],
-];
+      },
+      first,
+    ],
+    [
+      "  with the client's fetch options",
+      async () => {
+        const res = await asClient();
+        await res.arrayBuffer();
+        return res.status;
+      },
+      first,
+    ],
+    [
+      "  + paced by the pacer alone, headers read",
+      async () => {
+        const permit = pacer.tryAcquire() ?? (await pacer.acquire());
+        const res = await pacedFetch();
+        const { status } = res;
+        const rateLimit = readRateLimit(res.headers, realClock.now());
+        permit.release({ kind: "response", status, counted: dialect.counts(status, path), rateLimit });
+        await res.arrayBuffer();
+        return status;
+      },
+      first,
+    ],
+    [
+      "  pacekeeper client.fetch",
+      async () => {
+        const res = await client.fetch(path);
+        await res.arrayBuffer();
+        return res.status;
+      },
+      first,
+    ],
+  ];
+}
 
+const plain = rungs(PLAIN, neverBinding(thisBuild, false), 0);
+const ladder: Rung[] = [...plain, ...rungs(HEADERS, neverBinding(thisBuild, true), plain.length)];
+
+// Warm up each rung past the JIT's settling (docs/benchmarks.md, "Overhead"), then interleave.
+for (const [, send] of ladder) await runJobs(20_000, CONCURRENCY, 300_000, send);
 const rps: number[][] = ladder.map(() => []);
-for (let round = 0; round <= ROUNDS; round++) {
-  for (let i = 0; i < ladder.length; i++) {
+for (let round = 0; round < ROUNDS; round++) {
+  // Backwards every other round, so that a drift in the machine's speed favours no rung.
+  const order = ladder.map((_, i) => (round % 2 === 1 ? ladder.length - 1 - i : i));
+  for (const i of order) {
     const outcome = await runJobs(REQUESTS, CONCURRENCY, 120_000, () => ladder[i]![1]());
-    if (round > 0) rps[i]!.push((REQUESTS / outcome.elapsedMs) * 1000);
+    rps[i]!.push((REQUESTS / outcome.elapsedMs) * 1000);
   }
 }
 console.log(
@@ -115,20 +139,21 @@ for (let i = 0; i < ladder.length; i++) {
 }
 
 // CPU profiles of pacekeeper alone, without and with RateLimit headers.
-for (const i of [3, 5]) {
+for (const i of [plain.length - 1, ladder.length - 1]) {
   const summary = await profile(async () => {
     for (let round = 0; round < 3; round++)
       await runJobs(REQUESTS, CONCURRENCY, 120_000, () => ladder[i]![1]());
   });
-  console.log(`\nCPU profile of ${ladder[i]![0]} — self time, top 15:`);
+  console.log(
+    `\nCPU profile of ${ladder[i]![0].trim()}, ${i === plain.length - 1 ? PLAIN : HEADERS} — self time, top 15:`,
+  );
   console.log(topLines(summary.self, 15));
-  console.log("\nInclusive time of pacekeeper's own functions (src/):");
-  console.log(topLines(summary.inclusive, 20, (k) => k.includes("src/")));
+  console.log("\nInclusive time of pacekeeper's own functions (dist/, the built package):");
+  console.log(topLines(summary.inclusive, 20, (k) => k.includes("dist/")));
 }
 
-await client.close();
-await withHeaders.close();
-await agent.close();
+for (const client of clients) await client.close();
+for (const agent of agents) await agent.close();
 await server.close();
 await host.terminate();
 process.exit(0);

@@ -40,7 +40,7 @@ export async function profile(work: () => Promise<void>): Promise<ProfileSummary
   const total = [...selfTime.values()].reduce((a, b) => a + b, 0) || 1;
   const name = (node: ProfileNode) => {
     const { url, functionName } = node.callFrame;
-    const at = url.indexOf("/src/");
+    const at = url.search(/\/(src|dist)\//);
     const file = at === -1 ? url.replace(/^.*\//, "") : url.slice(at + 1);
     return `${functionName || "(anonymous)"} ${file}`.trim();
   };
