@@ -253,8 +253,9 @@ return reply
 /**
  * `release`: takes the outcome of send ARGV[A] in: the reservation leaves the in-flight set, the send is
  * stamped into every log at its arrival (now), the headers update the budget, a 429 closes the
- * gate. The last argument is the `alive` count its grant carried. Returns `[gateWaitMs, gateReason, consecutive429, episodeLastSeq, wakeAt]`; where someone
- * waits, publishes `wakeAt` (when the key may send next) on the key's channel.
+ * gate. The last argument is the `alive` count its grant carried. Returns `[gateWaitMs, gateReason,
+ * consecutive429, episodeLastSeq, wakeAt]`; where someone waits, publishes `wakeAt` (when the key
+ * may send next) on the key's channel.
  */
 const RELEASE = `
 local seq = tonumber(ARGV[A])
