@@ -1,3 +1,5 @@
+// The presets, under other names: `boothzen` here builds a scenario.
+import { boothzen as boothzenPreset, campone as camponePreset, type Dialect } from "pacekeeper";
 import type { Model, Rule } from "./server-model.js";
 
 /**
@@ -108,4 +110,25 @@ export function jobPath(s: Scenario, i: number): string {
   return s.dialect === "campone"
     ? `/bookings/${(i % 3000) + 1}`
     : `/api/v1/bookings/bkg_${String((i % 2000) + 1).padStart(6, "0")}`;
+}
+
+/** The limits of a server, as its dialect's preset takes them. */
+export interface ServerLimits {
+  dialect: "campone" | "boothzen";
+  limit: number;
+  windowMs: number;
+  burst?: number | undefined;
+  burstWindowMs?: number | undefined;
+}
+
+/** pacekeeper's preset of a server's dialect, set to that server's limits (BoothZen's burst defaults as the preset's). */
+export function presetFor(server: ServerLimits): Dialect {
+  return server.dialect === "campone"
+    ? camponePreset({ limit: server.limit, windowMs: server.windowMs })
+    : boothzenPreset({
+        limit: server.limit,
+        windowMs: server.windowMs,
+        burst: server.burst ?? 60,
+        burstWindowMs: server.burstWindowMs ?? 1_000,
+      });
 }

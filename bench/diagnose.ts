@@ -14,9 +14,9 @@
  * the budget the latest response before it reported.
  */
 import { Redis } from "ioredis";
-import { boothzen, campone, createClient, type PacekeeperEvent } from "pacekeeper";
+import { createClient, type PacekeeperEvent } from "pacekeeper";
 import { type RedisStore, redisStore } from "pacekeeper/redis";
-import { benchConfig, jobPath, rulesOf } from "./config.js";
+import { benchConfig, jobPath, presetFor, rulesOf } from "./config.js";
 import { startServerHost } from "./host/index.js";
 import { redisUrl } from "./redis-server.js";
 import { runJobs } from "./run-jobs.js";
@@ -66,15 +66,7 @@ for (let r = 0; r < repeat; r++) {
       baseUrl: server.url,
       apiKey,
       store,
-      dialect:
-        scenario.dialect === "campone"
-          ? campone({ limit: scenario.limit, windowMs: scenario.windowMs })
-          : boothzen({
-              limit: scenario.limit,
-              windowMs: scenario.windowMs,
-              burst: scenario.burst ?? 60,
-              burstWindowMs: scenario.burstWindowMs ?? 1000,
-            }),
+      dialect: presetFor(scenario),
       hooks: { event: (e) => events.push(e) },
     }),
   );

@@ -21,11 +21,11 @@ import {
   campone,
   createClient,
   createKeyPool,
-  type Dialect,
   runInWorkers,
 } from "pacekeeper";
 import { type MockServer, startMockServer } from "pacekeeper/mock";
 import { idealMinimumMs } from "../demo/ideal-schedule.js";
+import { presetFor } from "./config.js";
 
 type DialectName = "campone" | "boothzen";
 
@@ -59,17 +59,6 @@ interface Run {
   /** Each key's requests over its own first-to-last request, summed: requests per second. */
   keyRates: number;
   minimumMs: number;
-}
-
-function dialectOf(setup: Setup): Dialect {
-  return setup.dialect === "campone"
-    ? campone({ limit: setup.limit, windowMs: setup.windowMs })
-    : boothzen({
-        limit: setup.limit,
-        windowMs: setup.windowMs,
-        burst: setup.burst ?? 60,
-        burstWindowMs: setup.burstWindowMs ?? 1_000,
-      });
 }
 
 const pathOf = (dialect: DialectName) => (dialect === "campone" ? "/sites/1" : "/api/v1/bookings/bkg_000001");
@@ -198,7 +187,7 @@ async function runSetup(setup: Setup, workerModule: string): Promise<Run[]> {
     const client = createClient({
       baseUrl: server.url,
       apiKey: keys(1, "one")[0]!,
-      dialect: dialectOf(setup),
+      dialect: presetFor(setup),
     });
     let next = 0;
     const statuses: number[] = [];
@@ -218,7 +207,7 @@ async function runSetup(setup: Setup, workerModule: string): Promise<Run[]> {
     const keyPool = createKeyPool({
       apiKeys: keys(KEYS, "pool"),
       baseUrl: server.url,
-      dialect: dialectOf(setup),
+      dialect: presetFor(setup),
     });
     const statuses = await Promise.all(
       Array.from({ length: KEYS * perKey }, () => keyPool.run((c) => oneRequest(c, path))),

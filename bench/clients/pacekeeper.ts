@@ -1,4 +1,5 @@
-import { boothzen, campone, createClient } from "pacekeeper";
+import { createClient } from "pacekeeper";
+import { presetFor } from "../config.js";
 import type { ClientUnderTest } from "./types.js";
 
 export const pacekeeperClient: ClientUnderTest = {
@@ -9,19 +10,10 @@ export const pacekeeperClient: ClientUnderTest = {
     "`retry: { rateLimitRetries: 10 }`; `client.fetch(path)`. Everything else default " +
     "(global `fetch` over a keep-alive undici `Agent`, in-memory pacer).",
   create(target) {
-    const dialect =
-      target.dialect === "campone"
-        ? campone({ limit: target.limit, windowMs: target.windowMs })
-        : boothzen({
-            limit: target.limit,
-            windowMs: target.windowMs,
-            burst: target.burst ?? 60,
-            burstWindowMs: target.burstWindowMs ?? 1000,
-          });
     const client = createClient({
       baseUrl: target.baseUrl,
       apiKey: target.apiKey,
-      dialect,
+      dialect: presetFor(target),
       retry: { rateLimitRetries: target.retries },
     });
     return {
