@@ -224,19 +224,20 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
   });
 
   it("does not wait a rounded reset when a burst aged out during the round trip (a rolling server turning over)", async () => {
-    // A rolling server of 4 per second: one send at 0, three at 200 ms, each answered at once.
-    const { pacers, meta } = fleet([{ limit: 4, windowMs: 1_000 }]);
+    // A rolling server of 4 per 1.5 s: one send at 0, three at 400 ms, each answered at once.
+    // (Margins of 400 ms either side of each moment that matters: the test runs on real time.)
+    const { pacers, meta } = fleet([{ limit: 4, windowMs: 1_500 }]);
     const [a, b] = pacers as [KeyPacer, KeyPacer];
-    (await a.acquire()).release(ok({ limit: 4, remaining: 3, resetMs: 1_000 }));
-    await sleep(200);
-    for (const remaining of [2, 1, 0]) (await b.acquire()).release(ok({ limit: 4, remaining, resetMs: 800 }));
-    // At about 1,000 ms the first send ages out and a fifth goes; the server counts it at once,
-    // still holding the three of 200 ms ("0 left").
+    (await a.acquire()).release(ok({ limit: 4, remaining: 3, resetMs: 1_500 }));
+    await sleep(400);
+    for (const remaining of [2, 1, 0]) (await b.acquire()).release(ok({ limit: 4, remaining, resetMs: 1_100 }));
+    // At about 1,500 ms the first send ages out and a fifth goes; the server counts it at once,
+    // still holding the three of 400 ms ("0 left").
     const fifth = timed(a);
     const { permit } = await fifth.promise;
     expect(fifth.waits.map((w) => w.reason)).toEqual(["budget"]);
-    // Its answer comes 400 ms later, after the three aged out of the log at about 1,200 ms.
-    await sleep(400);
+    // Its answer comes 800 ms later, after the three aged out of the log at about 1,900 ms.
+    await sleep(800);
     permit.release(ok({ limit: 4, remaining: 0, resetMs: 1_000 }));
     await sleep(30);
     // Our sends alive at its grant explain the server's count, so the exact log decides: three
