@@ -14,7 +14,7 @@
  *      attempt timeout, abort links, events);
  *    - pacekeeper's `client.fetch`.
  * 2. CPU profiles of pacekeeper alone (node:inspector), summed by function: self time of the
- *    hottest functions, and inclusive time of pacekeeper's own (src/) functions.
+ *    hottest functions, and inclusive time of pacekeeper's own (those of the built package, dist/).
  */
 
 import * as thisBuild from "pacekeeper";
