@@ -15,14 +15,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import {
-  boothzen,
-  type Client,
-  campone,
-  createClient,
-  createKeyPool,
-  runInWorkers,
-} from "pacekeeper";
+import { boothzen, type Client, campone, createClient, createKeyPool, runInWorkers } from "pacekeeper";
 import { type MockServer, startMockServer } from "pacekeeper/mock";
 import { idealMinimumMs } from "../demo/ideal-schedule.js";
 import { presetFor } from "./config.js";

@@ -230,7 +230,8 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const [a, b] = pacers as [KeyPacer, KeyPacer];
     (await a.acquire()).release(ok({ limit: 4, remaining: 3, resetMs: 1_500 }));
     await sleep(400);
-    for (const remaining of [2, 1, 0]) (await b.acquire()).release(ok({ limit: 4, remaining, resetMs: 1_100 }));
+    for (const remaining of [2, 1, 0])
+      (await b.acquire()).release(ok({ limit: 4, remaining, resetMs: 1_100 }));
     // At about 1,500 ms the first send ages out and a fifth goes; the server counts it at once,
     // still holding the three of 400 ms ("0 left").
     const fifth = timed(a);
