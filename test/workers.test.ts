@@ -48,7 +48,12 @@ describe("runInWorkers", () => {
       workerModule,
       keys: KEYS,
       jobs,
-      workerData: { baseUrl: mock.url },
+      // Every job waits until each worker has begun one, so that each key surely gets work.
+      workerData: {
+        baseUrl: mock.url,
+        started: new Int32Array(new SharedArrayBuffer(4)),
+        workers: KEYS.length,
+      },
       hooks: { event: (e) => events.push(e) },
       onOutcome: (_, index) => settledOrder.push(index),
     });
