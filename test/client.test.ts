@@ -250,6 +250,25 @@ describe("client.fetch", () => {
     await expect(pending).rejects.toThrow(/closed/);
     await expect(client.fetch("/x")).rejects.toThrow(/closed/);
   });
+
+  it("rejects with the error of a custom dialect's counting rule that throws on a response, and frees the key", async () => {
+    const fetch = scriptedFetch([json(418, {}), json(200, { ok: true })]);
+    const preset = campone({ limit: 1, windowMs: 60_000 });
+    const dialect = {
+      ...preset,
+      counts(status: number, path: string) {
+        if (status === 418) throw new RangeError("no rule for 418");
+        return preset.counts(status, path);
+      },
+    };
+    const { client, clock } = setup(fetch, { dialect });
+    const start = clock.now();
+    await expect(client.fetch("/x")).rejects.toThrow(RangeError);
+    // The permit was released (as a send the server may have counted): the next call waits out
+    // the one-a-minute window instead of waiting forever for a response that was already read.
+    expect(await (await client.fetch("/x")).json()).toEqual({ ok: true });
+    expect(clock.now() - start).toBe(60_000);
+  });
 });
 
 describe("client.fetch: paths the server does not count", () => {

@@ -1,3 +1,4 @@
+import type { Timeout } from "../equal-timeouts.js";
 import { readRateLimit } from "../headers/read-rate-limit.js";
 import { parseRetryAfter } from "../headers/retry-after.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
@@ -5,10 +6,10 @@ import { emit, isObserved } from "../hooks.js";
 import { PacerDeadlineError } from "../pacer/deadline-error.js";
 import type { Permit } from "../pacer/types.js";
 import type { CallContext } from "./context.js";
+import { discard } from "./discard.js";
 import { eventUrl } from "./event-url.js";
-import { connectionFailed, rateLimitedLocally } from "./failures.js";
+import { connectionFailed, rateLimitedLocally, timedOut } from "./failures.js";
 import type { PreparedRequest } from "./prepare.js";
-import { type Sent, sendOnce } from "./send.js";
 
 export type AttemptResult =
   | {
@@ -25,48 +26,37 @@ export type AttemptResult =
 /** What every event of one attempt carries; undefined when no one listens. */
 type EventBase = { key: string; dialect: string; method: string; url: string } | undefined;
 
+/** Connection errors that prove the request never reached the server. */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** undici's own attempt timeout (the default transport's agent): the same verdict as ours. */
+const HEADERS_TIMEOUT = "UND_ERR_HEADERS_TIMEOUT";
+
 /**
  * One attempt: wait for the key's permit, send, and tell the pacer how it ended. This is the
  * only place a request meets the pacer, so every send the server counts is paced and every permit
- * released.
- * Throws only for what ends the call at once: the caller's abort, or a wait past the deadline.
+ * released. Rejects only for what ends the call at once: the caller's abort, or a wait past the
+ * deadline.
  *
- * The wait and the report are functions of their own: an async function keeps its locals in a
- * frame allocated per call, and this one runs for every request.
+ * Not an async function: when the key may send at once (nearly always), the attempt is one object
+ * and one promise from permit to result. Each async layer cost an allocated frame, a promise and a
+ * turn of the microtask queue per request (docs/benchmarks.md, "Overhead").
  */
-export async function sendAttempt(
+export function sendAttempt(
   ctx: CallContext,
   request: PreparedRequest,
   attempt: number,
 ): Promise<AttemptResult> {
-  const { options } = ctx;
-  const base: EventBase = isObserved(options.hooks)
-    ? { key: ctx.key, dialect: options.dialect.name, method: request.method, url: eventUrl(request) }
+  if (ctx.aborted) return Promise.reject(ctx.reason);
+  const base: EventBase = isObserved(ctx.options.hooks)
+    ? { key: ctx.key, dialect: ctx.options.dialect.name, method: request.method, url: eventUrl(request) }
     : undefined;
-  if (ctx.aborted) throw ctx.reason;
   // A path the server never counts is not the key's budget: sent at once, without a permit.
-  const permit = request.paced
-    ? (ctx.pacer.tryAcquire?.() ?? (await waitForPermit(ctx, request, attempt, base)))
-    : undefined;
-  const sentAt = permit ? permit.grantedAt : options.clock.now();
-  if (base) emit(options.hooks, { type: "request", ...base, at: options.clock.now(), attempt });
-
-  let sent: Sent;
-  try {
-    sent = await sendOnce(ctx, request, attempt);
-  } catch (reason) {
-    permit?.release({ kind: "failed" });
-    throw reason;
-  }
-  if (sent.kind === "response")
-    return reportResponse(ctx, request, attempt, permit, sentAt, sent.response, base);
-  if (sent.kind === "timeout") {
-    permit?.release({ kind: "failed" });
-    return sent;
-  }
-  const { provablyUnsent } = sent;
-  permit?.release(provablyUnsent ? { kind: "unsent" } : { kind: "failed" });
-  return { kind: "connection", error: connectionFailed(sent.error, request, attempt), provablyUnsent };
+  const permit = request.paced ? ctx.pacer.tryAcquire?.() : undefined;
+  if (permit || !request.paced) return send(ctx, request, attempt, permit, base);
+  return waitForPermit(ctx, request, attempt, base).then((waited) =>
+    send(ctx, request, attempt, waited, base),
+  );
 }
 
 /** The key may not send yet: queue for its permit; a wait past the call's deadline fails now. */
@@ -90,51 +80,203 @@ async function waitForPermit(
   }
 }
 
-/** Reads what a response says about the key's budget, tells the pacer, and emits its events. */
-function reportResponse(
+function send(
   ctx: CallContext,
   request: PreparedRequest,
   attempt: number,
   permit: Permit | undefined,
-  sentAt: number,
-  response: Response,
   base: EventBase,
-): AttemptResult {
-  const { clock, dialect, hooks } = ctx.options;
-  // Read once: each of undici's getters checks its receiver's brand.
-  const { status, headers } = response;
-  const now = clock.now();
-  const rateLimit = readRateLimit(headers, now);
-  // Retry-After is read where it can change what happens: on a response that is not a success
-  // (a 2xx one, such as 202's "poll again in", is no rate-limit signal, and nothing reads it).
-  // `Date` matters only to a Retry-After given as an HTTP-date. Neither is read for every response.
-  const retryAfter = status >= 200 && status < 300 ? null : headers.get("retry-after");
-  const retryAfterMs =
-    retryAfter === null ? undefined : parseRetryAfter(retryAfter, now, headers.get("date"));
-  const counted = dialect.counts(status, request.path);
-  const released = permit?.release({ kind: "response", status, counted, rateLimit, retryAfterMs });
-  if (base) {
-    emit(hooks, {
-      type: "response",
-      ...base,
-      at: now,
-      attempt,
-      status,
-      latencyMs: now - sentAt,
-      rateLimit,
-      counted,
-    });
-    if (released?.gate) {
+): Promise<AttemptResult> {
+  return new Promise((resolve, reject) =>
+    new InFlight(ctx, request, attempt, permit, base, resolve, reject).send(),
+  );
+}
+
+/**
+ * One send in flight, from its permit to its result: at once the entry of its attempt timeout and
+ * the call's link to the attempt, one object rather than a closure for each (it is made for every
+ * request). It settles on the first of: the response headers, the attempt timeout, a failure, or
+ * the call's abort (rejected, with the call's reason).
+ *
+ * It settles whether or not the transport has let go of the request by then. On Node's fetch an
+ * `AbortSignal` costs more than the rest of a paced call together, so the default transport gets
+ * one only when the caller can abort the call: an overdue request is freed by its agent
+ * (`headersTimeout`), one of a closing client by `close()`, and a response that comes after its
+ * attempt was given up is discarded. A caller's own fetch always gets a signal.
+ */
+class InFlight implements Timeout {
+  at = 0;
+  prev: Timeout | undefined = undefined;
+  next: Timeout | undefined = undefined;
+  private settled = false;
+  /** The transport's signal, where it cannot free an overdue request itself. */
+  private readonly own: AbortController | undefined;
+  /** When the request left, as the pacer knows it: its permit's grant. */
+  private readonly sentAt: number;
+
+  constructor(
+    private readonly ctx: CallContext,
+    private readonly request: PreparedRequest,
+    private readonly attempt: number,
+    private readonly permit: Permit | undefined,
+    private readonly base: EventBase,
+    private readonly resolve: (result: AttemptResult) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {
+    this.own = ctx.options.transport.freesOverdueRequests ? undefined : new AbortController();
+    this.sentAt = permit ? permit.grantedAt : ctx.options.clock.now();
+  }
+
+  send(): void {
+    const { ctx, request, base } = this;
+    const { hooks, clock, transport } = ctx.options;
+    if (base) emit(hooks, { type: "request", ...base, at: clock.now(), attempt: this.attempt });
+    ctx.attemptTimeouts.start(this);
+    // Stays linked once settled: an abort of the call while the caller reads the body stops it.
+    ctx.linkAttempt(this);
+    if (this.settled) return; // the call had aborted already: nothing is sent
+    const signal = this.own?.signal ?? (ctx.abortableByCaller ? ctx.signal : undefined);
+    let sending: Promise<Response>;
+    try {
+      sending = transport.fetch(request.url, fetchInit(request, signal));
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending.then(
+      (response) => this.responded(response),
+      (error: unknown) => this.failed(error),
+    );
+  }
+
+  /** The attempt timeout has passed. */
+  fire(): void {
+    const error = timedOut(this.ctx.options.timeoutMs, "attempt", this.request, this.attempt);
+    this.own?.abort(error);
+    if (this.settle()) this.end({ kind: "timeout", error }, { kind: "failed" });
+  }
+
+  /** The call aborted. */
+  abort(reason: unknown): void {
+    this.own?.abort(reason);
+    if (!this.settle()) return;
+    this.permit?.release({ kind: "failed" });
+    this.reject(reason);
+  }
+
+  private responded(response: Response): void {
+    if (!this.settle()) {
+      discard(response);
+      return;
+    }
+    // Whatever goes wrong in reading it ends the call: it must not become an unhandled rejection.
+    try {
+      this.resolve(this.report(response));
+    } catch (error) {
+      this.permit?.release({ kind: "failed" });
+      discard(response);
+      this.reject(error);
+    }
+  }
+
+  private failed(error: unknown): void {
+    if (!this.settle()) return;
+    const code = errorCode(error) ?? "";
+    const { request, attempt } = this;
+    if (code === HEADERS_TIMEOUT) {
+      const timeout = timedOut(this.ctx.options.timeoutMs, "attempt", request, attempt);
+      this.end({ kind: "timeout", error: timeout }, { kind: "failed" });
+    } else {
+      const provablyUnsent = NEVER_SENT.has(code);
+      this.end(
+        { kind: "connection", error: connectionFailed(error, request, attempt), provablyUnsent },
+        provablyUnsent ? { kind: "unsent" } : { kind: "failed" },
+      );
+    }
+  }
+
+  /** Ends an attempt that got no response: the pacer learns how, the call gets the result. */
+  private end(result: AttemptResult, outcome: { kind: "failed" | "unsent" }): void {
+    this.permit?.release(outcome);
+    this.resolve(result);
+  }
+
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.ctx.attemptTimeouts.stop(this);
+    return true;
+  }
+
+  /** Reads what a response says about the key's budget, tells the pacer, and emits its events. */
+  private report(response: Response): AttemptResult {
+    const { ctx, request, attempt, base } = this;
+    const { clock, dialect, hooks } = ctx.options;
+    // Read once: each of undici's getters checks its receiver's brand.
+    const { status, headers } = response;
+    const now = clock.now();
+    const rateLimit = readRateLimit(headers, now);
+    // Retry-After is read where it can change what happens: on a response that is not a success
+    // (a 2xx one, such as 202's "poll again in", is no rate-limit signal, and nothing reads it).
+    // `Date` matters only to a Retry-After given as an HTTP-date. Neither is read for every response.
+    const retryAfter = status >= 200 && status < 300 ? null : headers.get("retry-after");
+    const retryAfterMs =
+      retryAfter === null ? undefined : parseRetryAfter(retryAfter, now, headers.get("date"));
+    const counted = dialect.counts(status, request.path);
+    const released = this.permit?.release({ kind: "response", status, counted, rateLimit, retryAfterMs });
+    if (base) {
       emit(hooks, {
-        type: "rate-limited",
+        type: "response",
         ...base,
         at: now,
         attempt,
-        retryAfterMs,
-        gateMs: released.gate.waitMs,
-        gateReason: released.gate.reason,
+        status,
+        latencyMs: now - this.sentAt,
+        rateLimit,
+        counted,
       });
+      if (released?.gate) {
+        emit(hooks, {
+          type: "rate-limited",
+          ...base,
+          at: now,
+          attempt,
+          retryAfterMs,
+          gateMs: released.gate.waitMs,
+          gateReason: released.gate.reason,
+        });
+      }
     }
+    return { kind: "response", response, status, rateLimit, retryAfterMs };
   }
-  return { kind: "response", response, status, rateLimit, retryAfterMs };
+}
+
+/**
+ * `fetch`'s options for one send: only the members that differ from fetch's defaults, in an object
+ * built by assignment rather than a conditional spread. Node's fetch converts every member it is
+ * given (WebIDL), and objects built by assignment keep one of a few hidden classes, so its reading
+ * of them stays fast; a spread-built one took V8's slow path when copied (~1 µs, docs/benchmarks.md).
+ */
+function fetchInit(request: PreparedRequest, signal: AbortSignal | undefined): RequestInit {
+  const init: RequestInit & { duplex?: "half" } = { headers: request.headers, redirect: "manual" };
+  if (request.method !== "GET") init.method = request.method;
+  if (signal) init.signal = signal;
+  if (request.body !== null) {
+    init.body = request.body;
+    // Node's fetch requires this for a stream body.
+    if (request.body instanceof ReadableStream) init.duplex = "half";
+  }
+  return init;
+}
+
+/** The system error code of a fetch failure, found on the error or along its causes. */
+function errorCode(error: unknown): string | undefined {
+  for (
+    let e = error, depth = 0;
+    e && typeof e === "object" && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
 }
