@@ -20,6 +20,15 @@ export interface CallResult {
   retryAfterMs: number | undefined;
 }
 
+/** Where a call stands between its attempts. */
+interface Progress extends RetryCounts {
+  /** The request the next attempt sends: the first, or where a redirect on the same origin led. */
+  request: PreparedRequest;
+  /** The number of the attempt being made, from 1. */
+  attempt: number;
+  redirects: number;
+}
+
 /**
  * One call: attempts until a response is final, a failure is not retryable, or the retry budget is
  * spent. Rate-limit waits belong to the key (the pacer's gate holds the next attempt); transient
@@ -28,65 +37,81 @@ export interface CallResult {
  * The loop is ours, not p-retry's: p-retry 7 sleeps on the real `setTimeout` and measures
  * `maxRetryTime` on `performance.now()`, outside the injected clock, and has no per-attempt
  * server-given delay (p-retry#27). docs/design.md says more.
+ *
+ * Written as attempt → decide → attempt rather than an async loop: nearly every call ends with its
+ * first attempt, and an async function's frame, promise and turn per request were a measurable
+ * share of the client's overhead (docs/benchmarks.md, "Overhead").
  */
-export async function performCall(ctx: CallContext, first: PreparedRequest): Promise<CallResult> {
+export function performCall(ctx: CallContext, first: PreparedRequest): Promise<CallResult> {
+  return sendAndDecide(ctx, { request: first, attempt: 1, redirects: 0, transient: 0, rateLimited: 0 });
+}
+
+/** Makes the attempt `progress` stands at, then decides what its result leads to. */
+function sendAndDecide(ctx: CallContext, progress: Progress): Promise<CallResult> {
+  ctx.attempts = progress.attempt;
+  return sendAttempt(ctx, progress.request, progress.attempt).then((result) => decide(ctx, progress, result));
+}
+
+/** What an attempt's result leads to: the call's result, or its next attempt (after a wait). */
+function decide(
+  ctx: CallContext,
+  progress: Progress,
+  result: AttemptResult,
+): CallResult | Promise<CallResult> {
   const { options } = ctx;
   const { clock } = options;
-  const counts: RetryCounts = { transient: 0, rateLimited: 0 };
-  let request = first;
-  let redirects = 0;
-  for (let attempt = 1; ; attempt++) {
-    ctx.attempts = attempt;
-    const result = await sendAttempt(ctx, request, attempt);
-    if (result.kind === "response") {
-      const next = redirectedRequest(result.response, result.status, request, options);
-      if (next && redirects < MAX_REDIRECTS) {
-        redirects++;
-        discard(result.response);
-        if (!next.sameOrigin) return followElsewhere(ctx, next.request, attempt);
-        request = next.request;
-        continue;
-      }
-      if (request.redirect === "error" && isRedirect(result.status)) {
-        discard(result.response);
-        throw new TypeError(`Redirect refused: the request was made with redirect: "error"`);
-      }
+  const { request, attempt } = progress;
+  if (result.kind === "response") {
+    const next = redirectedRequest(result.response, result.status, request, options);
+    if (next && progress.redirects < MAX_REDIRECTS) {
+      progress.redirects++;
+      discard(result.response);
+      if (!next.sameOrigin) return followElsewhere(ctx, next.request, attempt);
+      progress.request = next.request;
+      progress.attempt++;
+      return sendAndDecide(ctx, progress);
     }
-    const failure = failureOf(result);
-    const decision = failure && decideRetry(failure, request, retryPolicy(ctx), counts);
-    if (!decision?.retry) return finish(ctx, request, result, attempt);
+    if (request.redirect === "error" && isRedirect(result.status)) {
+      discard(result.response);
+      throw new TypeError(`Redirect refused: the request was made with redirect: "error"`);
+    }
+  }
+  const failure = failureOf(result);
+  const decision = failure && decideRetry(failure, request, retryPolicy(ctx), progress);
+  if (!decision?.retry) return finish(ctx, request, result, attempt);
 
-    let delayMs = 0;
-    if (decision.budget === "rate-limit") {
-      // A paced request's 429 closed the key's gate, which holds the next attempt; an unpaced
-      // one's (a path the server does not count) closed nothing: the request waits itself.
-      if (result.kind === "response" && !request.paced) {
-        delayMs = result.retryAfterMs ?? transientBackoff(counts.rateLimited, options.dialect.backoff);
-        if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
-      }
-      counts.rateLimited++;
-    } else {
-      const serverDelay = result.kind === "response" ? (result.retryAfterMs ?? 0) : 0;
-      delayMs = Math.max(serverDelay, transientBackoff(counts.transient, options.dialect.backoff));
-      counts.transient++;
-      // Sleeping past the deadline helps no one: give up now with what we have.
+  let delayMs = 0;
+  if (decision.budget === "rate-limit") {
+    // A paced request's 429 closed the key's gate, which holds the next attempt; an unpaced
+    // one's (a path the server does not count) closed nothing: the request waits itself.
+    if (result.kind === "response" && !request.paced) {
+      delayMs = result.retryAfterMs ?? transientBackoff(progress.rateLimited, options.dialect.backoff);
       if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
     }
-    emit(options.hooks, {
-      type: "retry",
-      key: ctx.key,
-      dialect: options.dialect.name,
-      method: request.method,
-      url: eventUrl(request),
-      at: clock.now(),
-      attempt,
-      cause: causeOf(result),
-      status: result.kind === "response" ? result.status : undefined,
-      delayMs,
-    });
-    if (result.kind === "response") discard(result.response);
-    if (delayMs > 0) await clock.sleep(delayMs, ctx.signal);
+    progress.rateLimited++;
+  } else {
+    const serverDelay = result.kind === "response" ? (result.retryAfterMs ?? 0) : 0;
+    delayMs = Math.max(serverDelay, transientBackoff(progress.transient, options.dialect.backoff));
+    progress.transient++;
+    // Sleeping past the deadline helps no one: give up now with what we have.
+    if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
   }
+  emit(options.hooks, {
+    type: "retry",
+    key: ctx.key,
+    dialect: options.dialect.name,
+    method: request.method,
+    url: eventUrl(request),
+    at: clock.now(),
+    attempt,
+    cause: causeOf(result),
+    status: result.kind === "response" ? result.status : undefined,
+    delayMs,
+  });
+  if (result.kind === "response") discard(result.response);
+  progress.attempt++;
+  if (delayMs <= 0) return sendAndDecide(ctx, progress);
+  return clock.sleep(delayMs, ctx.signal).then(() => sendAndDecide(ctx, progress));
 }
 
 function finish(
