@@ -4,6 +4,7 @@ import {
   type ClientOptions,
   campone,
   createClient,
+  ietf,
   isConnectionError,
   isRateLimitError,
   type RateLimitError,
@@ -249,6 +250,25 @@ describe("client.fetch", () => {
     await client.close();
     await expect(pending).rejects.toThrow(/closed/);
     await expect(client.fetch("/x")).rejects.toThrow(/closed/);
+  });
+
+  it("reads each response's rate-limit headers with the dialect's own reader", async () => {
+    const fetch = scriptedFetch([json(200, {}, { "x-budget": "17" })]);
+    const dialect = {
+      ...ietf(),
+      readRateLimit: (headers: Headers) => ({
+        remaining: Number(headers.get("x-budget")),
+        resetMs: 5_000,
+        policies: [],
+        source: "ietf-06" as const,
+      }),
+    };
+    const { client, events } = setup(fetch, { dialect });
+    await client.fetch("/x");
+    expect(events.find((e) => e.type === "response")).toMatchObject({ rateLimit: { remaining: 17 } });
+    expect(() => setup(fetch, { dialect: { ...ietf(), readRateLimit: 1 } as never })).toThrow(
+      /dialect.readRateLimit/,
+    );
   });
 
   it("rejects with the error of a custom dialect's counting rule that throws on a response, and frees the key", async () => {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { boothzen } from "../src/dialects/boothzen.js";
 import { resetToMs } from "../src/headers/field-values.js";
 import { parseDraft6Limit, parseSfIntegerField, readDraft6 } from "../src/headers/ietf-draft6.js";
 import { parseDraft10Limits, parseDraft10Policies, readDraft10 } from "../src/headers/ietf-draft10.js";
@@ -427,6 +428,23 @@ describe("properties", () => {
     );
   });
 
+  it("boothzen()'s reader never throws, and reads what readRateLimit reads wherever neither RateLimit-Policy nor RateLimit is sent", () => {
+    const read = boothzen().readRateLimit!;
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...fieldNames), fc.array(headerValue, { minLength: 1, maxLength: 3 })),
+        fc.oneof(fc.integer(), fc.double(), fc.constant(NOW)),
+        (init, now) => {
+          const snapshot = read(headers(init), now);
+          expectWellFormed(snapshot);
+          const { RateLimit: _draft10, "RateLimit-Policy": _policy, ...trioAndX } = init;
+          expect(read(headers(trioAndX), now)).toEqual(readRateLimit(headers(trioAndX), now));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   it("reads any well-formed draft -06 trio back exactly", () => {
     fc.assert(
       fc.property(
@@ -477,6 +495,36 @@ describe("properties", () => {
         if (value < 1e9) expect(ms === Math.min(MAX, value * 1000)).toBe(true); // === : -0 is 0 here
       }),
     );
+  });
+});
+
+describe("boothzen()'s reader: the trio BoothZen documents first, every family where it is missing", () => {
+  const read = boothzen().readRateLimit!;
+
+  it("reads the trio without RateLimit-Policy, and prefers it to a draft -10 RateLimit", () => {
+    const sent = headers({
+      "RateLimit-Limit": "600",
+      "RateLimit-Remaining": "597",
+      "RateLimit-Reset": "41",
+      "RateLimit-Policy": "600;w=60",
+      RateLimit: '"burst";r=3;t=1',
+    });
+    expect(read(sent, NOW)).toEqual({
+      limit: 600,
+      remaining: 597,
+      resetMs: 41_000,
+      policies: [],
+      source: "ietf-06",
+    });
+  });
+
+  it("falls back to every family where the trio is missing or unusable", () => {
+    const draft10 = headers({ RateLimit: '"burst";r=3;t=1', "RateLimit-Remaining": "many" });
+    expect(read(draft10, NOW)).toEqual(readRateLimit(draft10, NOW));
+    expect(read(draft10, NOW)?.source).toBe("ietf-10");
+    const x = headers({ "X-RateLimit-Remaining": "7", "X-RateLimit-Reset": "30" });
+    expect(read(x, NOW)?.source).toBe("x-ratelimit");
+    expect(read(new Headers(), NOW)).toBeUndefined();
   });
 });
 

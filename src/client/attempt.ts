@@ -214,7 +214,7 @@ class InFlight implements Timeout {
     // Read once: each of undici's getters checks its receiver's brand.
     const { status, headers } = response;
     const now = clock.now();
-    const rateLimit = readRateLimit(headers, now);
+    const rateLimit = (dialect.readRateLimit ?? readRateLimit)(headers, now);
     // Retry-After is read where it can change what happens: on a response that is not a success
     // (a 2xx one, such as 202's "poll again in", is no rate-limit signal, and nothing reads it).
     // `Date` matters only to a Retry-After given as an HTTP-date. Neither is read for every response.

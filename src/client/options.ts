@@ -251,6 +251,7 @@ function dialectOf(value: unknown): Dialect {
   if (typeof d.name !== "string" || !Array.isArray(d.limits) || typeof d.counts !== "function") {
     throw new TypeError("Expected `dialect` to be made by campone(), boothzen() or ietf()");
   }
+  if (d.readRateLimit !== undefined) fn("dialect.readRateLimit", d.readRateLimit);
   return value as Dialect;
 }
 

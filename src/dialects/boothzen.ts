@@ -1,3 +1,6 @@
+import { readDraft6Trio } from "../headers/ietf-draft6.js";
+import { readRateLimit } from "../headers/read-rate-limit.js";
+import type { RateLimitSnapshot } from "../headers/types.js";
 import { BOOTHZEN_BACKOFF } from "../retry/backoff.js";
 import { knownKeys, positiveInteger } from "../validate.js";
 import { type BackoffOptions, type Dialect, mergeBackoff } from "./dialect.js";
@@ -49,6 +52,17 @@ export function boothzen(options: BoothZenOptions = {}): Dialect {
     // traffic authenticated with your key." A 401 is not authenticated with the key.
     counts: (status, path) => status !== 401 && (path === "/api/v1" || path.startsWith("/api/v1/")),
     errorBody: boothZenErrorBody,
+    readRateLimit: readBoothZenHeaders,
     maxPageSize: 200,
   };
+}
+
+/**
+ * BoothZen documents the draft -06 trio and no other field: it is read alone (three header reads
+ * instead of every family's five), and every family only where the trio is missing, so that
+ * headers, when present, still override the preset (DESIGN.md principle 1). Where a response
+ * carried both, the trio BoothZen documents wins over a draft -10 `RateLimit`.
+ */
+function readBoothZenHeaders(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
+  return readDraft6Trio(headers, nowMs) ?? readRateLimit(headers, nowMs);
 }

@@ -1,3 +1,4 @@
+import type { RateLimitSnapshot } from "../headers/types.js";
 import type { Limit } from "../pacer/types.js";
 import { type BackoffPolicy, validateBackoffPolicy } from "../retry/backoff.js";
 import { knownKeys, plainObject } from "../validate.js";
@@ -23,6 +24,11 @@ export interface Dialect {
   counts(status: number, path: string): boolean;
   /** Reads the API's error body into a message, code and request id. */
   readonly errorBody: ErrorBodyParser;
+  /**
+   * Reads a response's rate-limit headers into a snapshot, on every response.
+   * @default `readRateLimit`: every header family pacekeeper knows, in its order of precedence
+   */
+  readonly readRateLimit?: (headers: Headers, nowMs: number) => RateLimitSnapshot | undefined;
   /** The largest page the API serves, for paging (one big page costs the same as one small page). */
   readonly maxPageSize: number | undefined;
 }

@@ -89,10 +89,24 @@ export function parseDraft6Policy(value: string | null | undefined): RateLimitPo
  *   is the snapshot's `windowMs`.
  */
 export function readDraft6(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
+  return draft6(headers, nowMs, true);
+}
+
+/**
+ * `readDraft6` without `RateLimit-Policy`: the three fields alone, for an API that documents them
+ * and no policy field (BoothZen). Two fewer `Headers.get` than every family's check, and undici's
+ * `Headers.get` (WebIDL conversion, name check) is the largest single cost of a paced response in
+ * the client (docs/benchmarks.md, "Overhead").
+ */
+export function readDraft6Trio(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
+  return draft6(headers, nowMs, false);
+}
+
+function draft6(headers: Headers, nowMs: number, readPolicy: boolean): RateLimitSnapshot | undefined {
   const remaining = parseSfIntegerField(headers.get("ratelimit-remaining"));
   if (remaining === undefined) return undefined;
   const { limit, policies: limitPolicies } = parseDraft6Limit(headers.get("ratelimit-limit"));
-  const announced = parseDraft6Policy(headers.get("ratelimit-policy"));
+  const announced = readPolicy ? parseDraft6Policy(headers.get("ratelimit-policy")) : [];
   const policies =
     limitPolicies.length + announced.length === 0 ? announced : dedupe([...limitPolicies, ...announced]);
   const windowMs = limit === undefined ? undefined : policies.find((p) => p.limit === limit)?.windowMs;
