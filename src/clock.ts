@@ -50,9 +50,12 @@ export const realClock: Clock = {
 
 /** Date.now() can step back (NTP); pacing must not, or a window would appear to grow. */
 function monotonicNow(): () => number {
+  // Held rather than looked up: Node's global `performance` is a getter, and now() runs several
+  // times per request.
+  const perf = performance;
   const origin = Date.now();
-  const start = performance.now();
-  return () => origin + (performance.now() - start);
+  const start = perf.now();
+  return () => origin + (perf.now() - start);
 }
 
 /**

@@ -131,7 +131,7 @@ class InFlight implements Timeout {
     const { ctx, request, base } = this;
     const { hooks, clock, transport } = ctx.options;
     if (base) emit(hooks, { type: "request", ...base, at: clock.now(), attempt: this.attempt });
-    ctx.attemptTimeouts.start(this);
+    ctx.attemptTimeouts.start(this, this.sentAt);
     // Stays linked once settled: an abort of the call while the caller reads the body stops it.
     ctx.linkAttempt(this);
     if (this.settled) return; // the call had aborted already: nothing is sent
