@@ -198,12 +198,18 @@ export class LocalKeyPacer implements KeyPacer {
     for (const w of this.windows) w.reserve();
     // Our sends that the server can hold when it counts this one (see `learn`), this one included.
     const aliveAtGrant = this.windows[this.described]!.used(grantedAt);
-    return new LocalPermit(this.onRelease, seq, grantedAt, probe, aliveAtGrant);
+    let released = false;
+    return {
+      seq,
+      grantedAt,
+      probe,
+      release: (outcome) => {
+        if (released) return NOTHING;
+        released = true;
+        return this.release(seq, grantedAt, aliveAtGrant, probe, outcome);
+      },
+    };
   }
-
-  /** What every permit of this pacer calls once: one function for all, not a closure per permit. */
-  private readonly onRelease = (permit: LocalPermit, outcome: SendOutcome): ReleaseResult =>
-    this.release(permit.seq, permit.grantedAt, permit.aliveAtGrant, permit.probe, outcome);
 
   private release(
     seq: number,
@@ -376,24 +382,4 @@ function longestWindow(limits: readonly Limit[]): number {
 
 function finiteOrUndefined(ms: number): number | undefined {
   return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
-}
-
-/** A permit of a `LocalKeyPacer`: an object of its own rather than a closure, as one is made per request. */
-class LocalPermit implements Permit {
-  private released = false;
-
-  constructor(
-    private readonly onRelease: (permit: LocalPermit, outcome: SendOutcome) => ReleaseResult,
-    readonly seq: number,
-    readonly grantedAt: number,
-    readonly probe: boolean,
-    /** Our sends the server could hold when it counted this one, this one included (see `learn`). */
-    readonly aliveAtGrant: number,
-  ) {}
-
-  release(outcome: SendOutcome): ReleaseResult {
-    if (this.released) return NOTHING;
-    this.released = true;
-    return this.onRelease(this, outcome);
-  }
 }
