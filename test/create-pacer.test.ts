@@ -57,6 +57,17 @@ describe("createPacer: pacing any async work per key", () => {
     expect((await next).grantedAt).toBe(5000);
   });
 
+  it("takes a permit's release detached from its permit, once", async () => {
+    const clock = createVirtualClock(0);
+    const pacer = createPacer({ limits: [{ limit: 1, windowMs: 1000 }], clock });
+    const { release } = await pacer.acquire("k");
+    expect(release({ kind: "unsent" })).toEqual({});
+    expect(release({ kind: "failed" })).toEqual({}); // a second release is ignored
+    // The unsent send gave its slot back: the key may send again at once (the clock never moves).
+    const next = await pacer.acquire("k");
+    expect(next.grantedAt).toBe(0);
+  });
+
   it("rejects bad options with the option's name", () => {
     expect(() => createPacer({ limits: [] })).toThrow(/`limits`/);
     expect(() => createPacer({ limits: [{ limit: 0, windowMs: 1 }] })).toThrow(/`limits\[0\]\.limit`/);
