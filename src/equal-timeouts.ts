@@ -13,11 +13,8 @@ export interface Timeout extends ListNode<Timeout> {
 }
 
 export interface EqualTimeouts {
-  /**
-   * Starts `timeout`: it fires `ms` from `now` unless stopped first. `now` is the clock's time, for a
-   * caller that has just read it: a clock read is a system call of ~40 ns, on every request.
-   */
-  start(timeout: Timeout, now?: number): void;
+  /** Starts `timeout`: it fires `ms` from now unless stopped first. */
+  start(timeout: Timeout): void;
   /** Stops `timeout`; one stopped or fired already is left alone. */
   stop(timeout: Timeout): void;
 }
@@ -57,8 +54,8 @@ export function equalTimeouts(clock: Clock, ms: number): EqualTimeouts {
   };
 
   return {
-    start(timeout, now = clock.now()) {
-      timeout.at = now + ms;
+    start(timeout) {
+      timeout.at = clock.now() + ms;
       queue.push(timeout);
       if (!stopTimer) arm();
     },

@@ -4,16 +4,19 @@ import {
   type ClientOptions,
   campone,
   createClient,
+  createVirtualClock,
   ietf,
   isConnectionError,
   isRateLimitError,
+  isTimeoutError,
+  memoryStore,
   type RateLimitError,
 } from "../src/index.js";
 import { scriptedClients } from "./helpers/scripted-client.js";
 import { json, refused, reset, scriptedFetch } from "./helpers/scripted-fetch.js";
 
 const KEY = "key_live_0123456789abcdef";
-const { setup } = scriptedClients(KEY);
+const { setup, closeAfterTest } = scriptedClients(KEY);
 
 describe("createClient: options", () => {
   it.each([
@@ -269,6 +272,48 @@ describe("client.fetch", () => {
     expect(() => setup(fetch, { dialect: { ...ietf(), readRateLimit: 1 } as never })).toThrow(
       /dialect.readRateLimit/,
     );
+  });
+
+  it("ends the call with an error when a custom fetch resolves with no Response, or fails with an unreadable error", async () => {
+    const noResponse = (async () => undefined) as unknown as typeof fetch;
+    const { client } = setup(scriptedFetch([]), { fetch: noResponse });
+    await expect(client.fetch("/x")).rejects.toThrow(TypeError);
+
+    const unreadable = Object.create(Error.prototype, {
+      code: {
+        get() {
+          throw new RangeError("no code to read");
+        },
+      },
+    });
+    const failing = (async () => {
+      throw unreadable;
+    }) as unknown as typeof fetch;
+    const { client: other } = setup(scriptedFetch([]), { fetch: failing, retry: { retries: 0 } });
+    await expect(other.fetch("/x")).rejects.toThrow("no code to read");
+  });
+
+  it("takes a custom fetch's Response returned without a promise like any other", async () => {
+    const sync = (() => new Response("{}", { status: 200 })) as unknown as typeof fetch;
+    const { client } = setup(scriptedFetch([]), { fetch: sync });
+    expect((await client.fetch("/x")).status).toBe(200);
+  });
+
+  it("times an attempt on its own client's clock, when the key's pacer was made by a client on another", async () => {
+    const store = memoryStore();
+    const shared = { baseUrl: "https://api.example.test/", apiKey: KEY, dialect: campone(), store };
+    const first = createClient({ ...shared, fetch: async () => new Response("{}") });
+    const clock = createVirtualClock(0);
+    const never = ((_url: string, init?: RequestInit) =>
+      new Promise<Response>((_, reject) =>
+        init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)),
+      )) as typeof fetch;
+    const second = createClient({ ...shared, clock, fetch: never, timeoutMs: 1_000, retry: { retries: 0 } });
+    closeAfterTest(first, second);
+    const pending = second.fetch("/x");
+    const outcome = expect(pending).rejects.toSatisfy(isTimeoutError);
+    await clock.advance(1_000);
+    await outcome;
   });
 
   it("rejects with the error of a custom dialect's counting rule that throws on a response, and frees the key", async () => {

@@ -131,14 +131,17 @@ class InFlight implements Timeout {
     const { ctx, request, base } = this;
     const { hooks, clock, transport } = ctx.options;
     if (base) emit(hooks, { type: "request", ...base, at: clock.now(), attempt: this.attempt });
-    ctx.attemptTimeouts.start(this, this.sentAt);
+    // On the client's clock, never the permit's grant time: a key's pacer is shared by every client
+    // of the key in the process, and keeps the clock of the first.
+    ctx.attemptTimeouts.start(this);
     // Stays linked once settled: an abort of the call while the caller reads the body stops it.
     ctx.linkAttempt(this);
     if (this.settled) return; // the call had aborted already: nothing is sent
     const signal = this.own?.signal ?? (ctx.abortableByCaller ? ctx.signal : undefined);
     let sending: Promise<Response>;
     try {
-      sending = transport.fetch(request.url, fetchInit(request, signal));
+      // A caller's fetch may throw, or return something that is not a promise.
+      sending = Promise.resolve(transport.fetch(request.url, fetchInit(request, signal)));
     } catch (error) {
       sending = Promise.reject(error);
     }
@@ -168,30 +171,45 @@ class InFlight implements Timeout {
       discard(response);
       return;
     }
-    // Whatever goes wrong in reading it ends the call: it must not become an unhandled rejection.
     try {
       this.resolve(this.report(response));
     } catch (error) {
-      this.permit?.release({ kind: "failed" });
-      discard(response);
-      this.reject(error);
+      // Reading it threw (a custom dialect's rule, or a fetch that resolved with no `Response`):
+      // the call ends with that error, and the key's permit is freed.
+      this.endWith(error);
+      try {
+        discard(response);
+      } catch {
+        // not a `Response` at all: nothing to free
+      }
     }
   }
 
   private failed(error: unknown): void {
     if (!this.settle()) return;
-    const code = errorCode(error) ?? "";
-    const { request, attempt } = this;
-    if (code === HEADERS_TIMEOUT) {
-      const timeout = timedOut(this.ctx.options.timeoutMs, "attempt", request, attempt);
-      this.end({ kind: "timeout", error: timeout }, { kind: "failed" });
-    } else {
-      const provablyUnsent = NEVER_SENT.has(code);
-      this.end(
-        { kind: "connection", error: connectionFailed(error, request, attempt), provablyUnsent },
-        provablyUnsent ? { kind: "unsent" } : { kind: "failed" },
-      );
+    try {
+      const code = errorCode(error) ?? "";
+      const { request, attempt } = this;
+      if (code === HEADERS_TIMEOUT) {
+        const timeout = timedOut(this.ctx.options.timeoutMs, "attempt", request, attempt);
+        this.end({ kind: "timeout", error: timeout }, { kind: "failed" });
+      } else {
+        const provablyUnsent = NEVER_SENT.has(code);
+        this.end(
+          { kind: "connection", error: connectionFailed(error, request, attempt), provablyUnsent },
+          provablyUnsent ? { kind: "unsent" } : { kind: "failed" },
+        );
+      }
+    } catch (unreadable) {
+      // An error that cannot even be read (a throwing getter) still ends the call.
+      this.endWith(unreadable);
     }
+  }
+
+  /** Ends a settled attempt with an error of its own: the permit is freed, the call rejects. */
+  private endWith(error: unknown): void {
+    this.permit?.release({ kind: "failed" });
+    this.reject(error);
   }
 
   /** Ends an attempt that got no response: the pacer learns how, the call gets the result. */
@@ -214,7 +232,9 @@ class InFlight implements Timeout {
     // Read once: each of undici's getters checks its receiver's brand.
     const { status, headers } = response;
     const now = clock.now();
-    const rateLimit = (dialect.readRateLimit ?? readRateLimit)(headers, now);
+    const rateLimit = dialect.readRateLimit
+      ? dialect.readRateLimit(headers, now)
+      : readRateLimit(headers, now);
     // Retry-After is read where it can change what happens: on a response that is not a success
     // (a 2xx one, such as 202's "poll again in", is no rate-limit signal, and nothing reads it).
     // `Date` matters only to a Retry-After given as an HTTP-date. Neither is read for every response.
