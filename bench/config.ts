@@ -78,9 +78,11 @@ export function benchConfig(quick: boolean): BenchConfig {
     // Many short rounds rather than a few long ones: this machine's speed drifts within seconds,
     // and a ratio is only as good as its two halves ran alike. Without RateLimit headers, 105
     // rounds of 600 read 0.88–0.91 in six runs of one build (the setup varied a little between
-    // them); 21 rounds of 3,000, the same number of requests, read 0.87–0.98 in four.
+    // them); 21 rounds of 3,000, the same number of requests, read 0.87–0.98 in four. One round's
+    // ratio spreads widely (its middle half over ~0.15), so 105 rounds left the median ±0.02 from
+    // run to run; 315 narrow that by √3, for about two minutes.
     overhead: {
-      rounds: quick ? 25 : 105,
+      rounds: quick ? 25 : 315,
       requestsPerRound: 600,
       warmUpRequests: quick ? 15_000 : 30_000,
       concurrency: 50,

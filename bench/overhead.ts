@@ -2,8 +2,9 @@
  * Overhead: pacekeeper's `client.fetch` on a budget that never binds, against the transport it
  * wraps (the global `fetch` with an undici `Agent` configured as src/transport.ts configures it)
  * and against `undici.request`, on a plain `node:http` server on loopback. Variants run in
- * interleaved rounds (A B C, C B A, …) so that load from elsewhere on the machine hits them
- * alike; each ratio is taken within a round, and the median of the rounds is reported.
+ * interleaved rounds, each in a random order (`shuffledAfter`), so that load from elsewhere on the
+ * machine hits them alike; each ratio is taken within a round, and the median of the rounds is
+ * reported.
  */
 
 import { resolve } from "node:path";
@@ -14,7 +15,7 @@ import { Agent, request } from "undici";
 import type { BenchConfig } from "./config.js";
 import type { ServerHost } from "./host/index.js";
 import { runJobs } from "./run-jobs.js";
-import { fixed, median, quartiles } from "./stats.js";
+import { fixed, median, medianInterval, quartiles } from "./stats.js";
 
 /**
  * The options of pacekeeper's default transport (src/transport.ts), for the bare baseline; its
@@ -143,8 +144,10 @@ export interface OverheadResult {
   rps: number;
   /** Median over rounds of (this variant's rps / its baseline's rps in the same round). */
   ratio: number | undefined;
-  /** The middle half of the rounds' ratios. */
+  /** The middle half of the rounds' ratios: how far one round's ratio spreads. */
   ratioQuartiles: [number, number] | undefined;
+  /** The 95 % confidence interval of `ratio`: how far the median itself may move in another run. */
+  ratioInterval: [number, number] | undefined;
 }
 
 export async function runOverhead(host: ServerHost, config: BenchConfig): Promise<OverheadResult[]> {
@@ -154,12 +157,12 @@ export async function runOverhead(host: ServerHost, config: BenchConfig): Promis
   const rps: number[][] = VARIANTS.map(() => []);
   // Round 0 warms up connections, the JIT and the heap's sizing, and is not counted: it is
   // longer than the others, because a client's first tens of thousands of requests run slower
-  // until V8 has settled (bare fetch's too, for fewer of them). Odd rounds run the variants
-  // backwards (A B C, C B A, …), so that a drift in the machine's load favours none of them.
+  // until V8 has settled (bare fetch's too, for fewer of them).
   let warmConnections = 0;
+  let order = VARIANTS.map((_, i) => i);
   for (let round = 0; round <= rounds; round++) {
     if (round === 1) warmConnections = await server.connections();
-    const order = VARIANTS.map((_, i) => (round % 2 === 1 ? VARIANTS.length - 1 - i : i));
+    if (round > 0) order = shuffledAfter(order);
     const requests = round === 0 ? warmUpRequests : requestsPerRound;
     for (const v of order) {
       const outcome = await runJobs(requests, concurrency, 300_000, () => clients[v]!.send());
@@ -168,7 +171,7 @@ export async function runOverhead(host: ServerHost, config: BenchConfig): Promis
     }
     if (round > 0) {
       const line = VARIANTS.map((v, i) => `${v.name} ${rps[i]!.at(-1)!.toFixed(0)}`).join(", ");
-      console.log(`  round ${round}: ${line} req/s`);
+      console.log(`  round ${round} (order ${order.join("")}): ${line} req/s`);
     }
   }
   // The rounds measure requests on open connections: a connection opened in one is set-up time
@@ -186,8 +189,27 @@ export async function runOverhead(host: ServerHost, config: BenchConfig): Promis
       rps: median(rps[i]!),
       ratio: ratios && median(ratios),
       ratioQuartiles: ratios && quartiles(ratios),
+      ratioInterval: ratios && medianInterval(ratios),
     };
   });
+}
+
+/**
+ * The next round's order: a random permutation whose first variant is not the one that ran last.
+ * A variant runs faster right after itself than after another one (its code, data and sockets are
+ * still warm), by 0.02–0.06 of the ratio here; alternating A B C / C B A put the two ends twice in a
+ * row every other round, which favoured the last variant against its baseline. Random orders give
+ * every variant every place and every predecessor alike, and a drift in the machine's load too.
+ */
+function shuffledAfter(previous: readonly number[]): number[] {
+  const order = [...previous];
+  do {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+  } while (order.length > 1 && order[0] === previous.at(-1));
+  return order;
 }
 
 export function describeOverhead(results: readonly OverheadResult[]): string {

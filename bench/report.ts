@@ -69,7 +69,7 @@ export function goals(results: BenchResults): Goal[] {
     if (o.ratio === undefined || !o.variant.startsWith("pacekeeper")) continue;
     out.push({
       goal: `overhead: ${o.variant} ≥ 0.9 × ${o.baseline}`,
-      measured: `${fixed(o.ratio)} (middle half of the rounds ${fixed(o.ratioQuartiles![0])}–${fixed(o.ratioQuartiles![1])})`,
+      measured: `${fixed(o.ratio)} (95 % interval of the median ${fixed(o.ratioInterval![0])}–${fixed(o.ratioInterval![1])})`,
       met: o.ratio >= 0.9,
     });
   }
@@ -193,20 +193,30 @@ export function resultsMarkdown(results: BenchResults): string {
     out.push("", "### Overhead (plain `node:http` server on loopback, concurrency 50)", "");
     out.push(
       `${config.overhead.rounds} interleaved rounds of ${config.overhead.requestsPerRound.toLocaleString("en")} requests per variant after a warm-up round of ${config.overhead.warmUpRequests.toLocaleString("en")}; ` +
-        "each ratio is taken within a round, then the median of the rounds. Requests per second are medians, for context only.",
+        "each ratio is taken within a round, then the median of the rounds, with the 95 % confidence interval of that median " +
+        "(how far it could move in another run) and the middle half of the rounds (how far one round spreads). " +
+        "Requests per second are medians, for context only.",
     );
     out.push("");
     out.push(
       table(
-        ["variant", "ratio (median)", "middle half of the rounds", "against", "req/s (median)"],
+        [
+          "variant",
+          "ratio (median)",
+          "95 % interval of the median",
+          "middle half of the rounds",
+          "against",
+          "req/s (median)",
+        ],
         results.overhead.map((o) => [
           o.variant,
           o.ratio === undefined ? "baseline" : fixed(o.ratio),
+          o.ratioInterval ? `${fixed(o.ratioInterval[0])}–${fixed(o.ratioInterval[1])}` : "",
           o.ratioQuartiles ? `${fixed(o.ratioQuartiles[0])}–${fixed(o.ratioQuartiles[1])}` : "",
           o.baseline ?? "",
           o.rps.toFixed(0),
         ]),
-        ["l", "r", "r", "l", "r"],
+        ["l", "r", "r", "r", "l", "r"],
       ),
     );
   }

@@ -13,6 +13,22 @@ export function quartiles(values: readonly number[]): [number, number] {
   return [at(0.25), at(0.75)];
 }
 
+/**
+ * A distribution-free 95 % confidence interval for the median of `values`: the order statistics
+ * of ranks ⌊n/2 − 0.98·√n⌋ and ⌈1 + n/2 + 0.98·√n⌉ (from 1; the normal approximation of the
+ * binomial). How far the median itself could move in another run, where `quartiles` says how far
+ * single samples spread.
+ */
+export function medianInterval(values: readonly number[]): [number, number] {
+  if (values.length === 0) return [Number.NaN, Number.NaN];
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const half = 0.98 * Math.sqrt(n);
+  const lo = Math.max(0, Math.floor(n / 2 - half) - 1);
+  const hi = Math.min(n - 1, Math.ceil(1 + n / 2 + half) - 1);
+  return [sorted[lo]!, sorted[hi]!];
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
