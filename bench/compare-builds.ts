@@ -2,8 +2,8 @@
  * A diagnostic, not part of `npm run bench`: this build's overhead against another build's, in
  * one process, on the overhead benchmark's plain server. A change of a few per cent cannot be seen
  * by comparing two runs of `npm run bench` (their medians move by about ±0.03); side by side, in
- * many short paired rounds (bare, other build, this build; the order reversed every other round),
- * it can.
+ * many short paired rounds (bare, other build, this build; each round in a random order,
+ * `shuffledAfter`), it can.
  *
  *   git worktree add /tmp/before <commit> && (cd /tmp/before && npm ci && npm run build)
  *   npm run build && npx tsx bench/compare-builds.ts --against=/tmp/before [--headers] [--rounds=40]
@@ -24,7 +24,7 @@ import {
   pacekeeperFetch,
 } from "./overhead.js";
 import { runJobs } from "./run-jobs.js";
-import { fixed, median } from "./stats.js";
+import { fixed, median, shuffledAfter } from "./stats.js";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const against = arg("against");
@@ -52,8 +52,9 @@ const variants = [
 // Warm up (a client's first tens of thousands of requests run slower), then paired rounds.
 for (const { send } of variants) await runJobs(REQUESTS * 20, CONCURRENCY, 300_000, send);
 const usPerRequest: number[][] = variants.map(() => []);
+let order = variants.map((_, i) => i);
 for (let round = 0; round < rounds; round++) {
-  const order = variants.map((_, i) => (round % 2 === 1 ? variants.length - 1 - i : i));
+  order = shuffledAfter(order);
   for (const i of order) {
     const outcome = await runJobs(REQUESTS, CONCURRENCY, 300_000, variants[i]!.send);
     usPerRequest[i]!.push((outcome.elapsedMs * 1000) / REQUESTS);

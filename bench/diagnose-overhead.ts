@@ -24,7 +24,7 @@ import { startServerHost } from "./host/index.js";
 import { HEADERS, neverBinding, PLAIN } from "./overhead.js";
 import { profile, topLines } from "./profile.js";
 import { runJobs } from "./run-jobs.js";
-import { fixed, median } from "./stats.js";
+import { fixed, median, shuffledAfter } from "./stats.js";
 
 const REQUESTS = 2_000;
 const CONCURRENCY = 50;
@@ -118,9 +118,10 @@ const ladder: Rung[] = [...plain, ...rungs(HEADERS, neverBinding(thisBuild, true
 // Warm up each rung past the JIT's settling (docs/benchmarks.md, "Overhead"), then interleave.
 for (const [, send] of ladder) await runJobs(20_000, CONCURRENCY, 300_000, send);
 const rps: number[][] = ladder.map(() => []);
+let order = ladder.map((_, i) => i);
 for (let round = 0; round < ROUNDS; round++) {
-  // Backwards every other round, so that a drift in the machine's speed favours no rung.
-  const order = ladder.map((_, i) => (round % 2 === 1 ? ladder.length - 1 - i : i));
+  // A random order each round, so that neither a drift in the machine's speed nor a rung's place favours it.
+  order = shuffledAfter(order);
   for (const i of order) {
     const outcome = await runJobs(REQUESTS, CONCURRENCY, 120_000, () => ladder[i]![1]());
     rps[i]!.push((REQUESTS / outcome.elapsedMs) * 1000);

@@ -15,7 +15,7 @@ import { Agent, request } from "undici";
 import type { BenchConfig } from "./config.js";
 import type { ServerHost } from "./host/index.js";
 import { runJobs } from "./run-jobs.js";
-import { fixed, median, medianInterval, quartiles } from "./stats.js";
+import { fixed, median, medianInterval, quartiles, shuffledAfter } from "./stats.js";
 
 /**
  * The options of pacekeeper's default transport (src/transport.ts), for the bare baseline; its
@@ -192,24 +192,6 @@ export async function runOverhead(host: ServerHost, config: BenchConfig): Promis
       ratioInterval: ratios && medianInterval(ratios),
     };
   });
-}
-
-/**
- * The next round's order: a random permutation whose first variant is not the one that ran last.
- * A variant runs faster right after itself than after another one (its code, data and sockets are
- * still warm), by 0.02–0.06 of the ratio here; alternating A B C / C B A put the two ends twice in a
- * row every other round, which favoured the last variant against its baseline. Random orders give
- * every variant every place and every predecessor alike, and a drift in the machine's load too.
- */
-function shuffledAfter(previous: readonly number[]): number[] {
-  const order = [...previous];
-  do {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-  } while (order.length > 1 && order[0] === previous.at(-1));
-  return order;
 }
 
 export function describeOverhead(results: readonly OverheadResult[]): string {
