@@ -10,6 +10,8 @@ import {
   isRateLimitError,
   isTimeoutError,
   memoryStore,
+  type PacerStore,
+  type Permit,
   type RateLimitError,
 } from "../src/index.js";
 import { scriptedClients } from "./helpers/scripted-client.js";
@@ -333,6 +335,71 @@ describe("client.fetch", () => {
     // the one-a-minute window instead of waiting forever for a response that was already read.
     expect(await (await client.fetch("/x")).json()).toEqual({ ok: true });
     expect(clock.now() - start).toBe(60_000);
+  });
+});
+
+describe("client.fetch: a custom store whose permits throw on release", () => {
+  class StoreFailure extends Error {}
+
+  /** The memory store's pacers, but every permit's release throws (after freeing the slot). */
+  function throwingStore(): PacerStore {
+    const inner = memoryStore();
+    return {
+      pacerFor(id, config) {
+        const pacer = inner.pacerFor(id, config);
+        const failing = (permit: Permit): Permit => ({
+          ...permit,
+          release(outcome) {
+            permit.release(outcome);
+            throw new StoreFailure("release failed");
+          },
+        });
+        return {
+          acquire: async (options) => failing(await pacer.acquire(options)),
+          tryAcquire: () => {
+            const permit = pacer.tryAcquire?.();
+            return permit && failing(permit);
+          },
+          nextSendAt: () => pacer.nextSendAt(),
+          get waiting() {
+            return pacer.waiting;
+          },
+          isIdle: (now) => pacer.isIdle(now),
+        };
+      },
+    };
+  }
+
+  it("rejects with the store's error after a response, or after a failed send", async () => {
+    const { client } = setup(scriptedFetch([json(200, {}), reset()]), {
+      store: throwingStore(),
+      retry: { retries: 0 },
+    });
+    await expect(client.fetch("/x")).rejects.toThrow(StoreFailure);
+    await expect(client.fetch("/x")).rejects.toThrow(StoreFailure);
+  });
+
+  it("rejects with the store's error at the attempt timeout, and with the caller's reason on abort", async () => {
+    const clock = createVirtualClock(0);
+    const never = (() => new Promise<Response>(() => {})) as typeof fetch;
+    const client = createClient({
+      baseUrl: "https://api.example.test/",
+      apiKey: KEY,
+      dialect: campone(),
+      store: throwingStore(),
+      clock,
+      fetch: never,
+      timeoutMs: 1_000,
+      retry: { retries: 0 },
+    });
+    closeAfterTest(client);
+    const timedOut = expect(client.fetch("/x")).rejects.toThrow(StoreFailure);
+    await clock.advance(1_000);
+    await timedOut;
+    const caller = new AbortController();
+    const aborted = expect(client.fetch("/x", { signal: caller.signal })).rejects.toBe("stop");
+    caller.abort("stop");
+    await aborted;
   });
 });
 

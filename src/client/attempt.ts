@@ -162,7 +162,7 @@ class InFlight implements Timeout {
   abort(reason: unknown): void {
     this.own?.abort(reason);
     if (!this.settle()) return;
-    this.permit?.release({ kind: "failed" });
+    this.releaseQuietly();
     this.reject(reason);
   }
 
@@ -174,8 +174,8 @@ class InFlight implements Timeout {
     try {
       this.resolve(this.report(response));
     } catch (error) {
-      // Reading it threw (a custom dialect's rule, or a fetch that resolved with no `Response`):
-      // the call ends with that error, and the key's permit is freed.
+      // Reading it threw (a custom dialect's rule, a custom store's release, or a fetch that
+      // resolved with no `Response`): the call ends with that error, and the key's permit is freed.
       this.endWith(error);
       try {
         discard(response);
@@ -208,14 +208,35 @@ class InFlight implements Timeout {
 
   /** Ends a settled attempt with an error of its own: the permit is freed, the call rejects. */
   private endWith(error: unknown): void {
-    this.permit?.release({ kind: "failed" });
+    this.releaseQuietly();
     this.reject(error);
   }
 
-  /** Ends an attempt that got no response: the pacer learns how, the call gets the result. */
+  /**
+   * Ends an attempt that got no response: the pacer learns how, the call gets the result — or the
+   * error of a custom store whose release threw.
+   */
   private end(result: AttemptResult, outcome: { kind: "failed" | "unsent" }): void {
-    this.permit?.release(outcome);
+    try {
+      this.permit?.release(outcome);
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
     this.resolve(result);
+  }
+
+  /**
+   * Frees the permit of an attempt that ends with another error (or the caller's abort) already.
+   * A custom store's release that throws then is dropped: thrown on, it would escape from a
+   * promise callback or an abort listener, and the call would never settle.
+   */
+  private releaseQuietly(): void {
+    try {
+      this.permit?.release({ kind: "failed" });
+    } catch {
+      // the call's own error is what its caller gets
+    }
   }
 
   private settle(): boolean {
