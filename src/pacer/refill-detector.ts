@@ -4,6 +4,14 @@ import type { BudgetObservation } from "./server-budget.js";
 const SPAN_TOKENS = 8;
 
 /**
+ * Sends kept at most. Two windows of sends is what a verdict may need, but under a huge limit (a
+ * million a minute, or a hostile `RateLimit-Limit`) that is millions of them, kept for as long as no
+ * refill is seen — on a fixed or rolling window, forever. Beyond this many the oldest are dropped,
+ * and a verdict that would have read one of them is "no refill".
+ */
+const MAX_KEPT = 4096;
+
+/**
  * Tells a server that refills continuously (a token bucket) from one that gives budget back only
  * at a window's reset or as old sends age out, from how `Remaining` moves between responses.
  *
@@ -19,15 +27,23 @@ const SPAN_TOKENS = 8;
 export class RefillDetector {
   private anchor: BudgetObservation | undefined;
   /**
-   * Counted sends of the last two windows, in order of arrival (so `arrived` is sorted), from
-   * `first` on: two arrays of numbers rather than one of objects, which the garbage collector
-   * would have to walk — a generous limit keeps hundreds of thousands of them.
+   * Counted sends of the last two windows, at most `maxKept`, in order of arrival (so `arrived` is
+   * sorted), from `first` on: two arrays of numbers rather than one of objects, which the garbage
+   * collector would have to walk.
    */
   private granted: number[] = [];
   private arrived: number[] = [];
   private first = 0;
   /** The longest a recorded send took from grant to arrival: bounds where a grant can be found. */
   private longestMs = 0;
+  /**
+   * The arrival times between which sends were dropped for room (`MAX_KEPT`), not for age: a
+   * verdict that reads this span cannot be made. Empty (from > until) while none was.
+   */
+  private droppedFrom = Number.POSITIVE_INFINITY;
+  private droppedUntil = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly maxKept = MAX_KEPT) {}
 
   /** A counted send's response arrived. O(1) amortized: old entries are skipped, then compacted. */
   record(grantedAt: number, arrivedAt: number, windowMs: number): void {
@@ -36,6 +52,16 @@ export class RefillDetector {
     this.longestMs = Math.max(this.longestMs, arrivedAt - grantedAt);
     const horizon = arrivedAt - 2 * windowMs;
     while (this.first < this.arrived.length && this.arrived[this.first]! < horizon) this.first++;
+    if (this.arrived.length - this.first > this.maxKept) {
+      this.droppedFrom = Math.min(this.droppedFrom, this.arrived[this.first]!);
+      this.droppedUntil = this.arrived[this.first]!;
+      this.first++;
+    }
+    // Sends older than the horizon are forgotten anyway: so are those dropped among them.
+    if (this.droppedUntil < horizon) {
+      this.droppedFrom = Number.POSITIVE_INFINITY;
+      this.droppedUntil = Number.NEGATIVE_INFINITY;
+    } else if (this.droppedFrom < horizon) this.droppedFrom = horizon;
     if (this.first > 1024 && this.first * 2 > this.arrived.length) {
       this.granted = this.granted.slice(this.first);
       this.arrived = this.arrived.slice(this.first);
@@ -55,7 +81,9 @@ export class RefillDetector {
     const windowReset =
       b.observedAt + b.snapshot.resetMs - (a.observedAt + a.snapshot.resetMs) > windowMs / 2;
     if (windowReset || this.couldHaveAged(a, b, windowMs)) return false;
-    // Granted after `a` arrived, hence arrived after it too; answered before `b` was sent.
+    // Granted after `a` arrived, hence arrived after it too; answered before `b` was sent. One of
+    // them dropped for room would be missing from the count, which could then show a refill.
+    if (this.dropped(a.observedAt, b.sentAt)) return false;
     let certainlyCounted = 1;
     for (let i = this.firstArrivedFrom(a.observedAt); i < this.arrived.length; i++) {
       if (this.arrived[i]! > b.sentAt) break;
@@ -75,11 +103,17 @@ export class RefillDetector {
     const grantedBy = b.observedAt - windowMs;
     const arrivedAfter = a.sentAt - windowMs;
     const lastArrival = grantedBy + this.longestMs;
+    if (this.dropped(arrivedAfter, lastArrival)) return true;
     for (let i = this.firstArrivedFrom(arrivedAfter); i < this.arrived.length; i++) {
       if (this.arrived[i]! > lastArrival) break;
       if (this.granted[i]! <= grantedBy && this.arrived[i]! > arrivedAfter) return true;
     }
     return false;
+  }
+
+  /** Whether sends that arrived between `from` and `until` may have been dropped for room. */
+  private dropped(from: number, until: number): boolean {
+    return this.droppedUntil >= from && this.droppedFrom <= until;
   }
 
   /** The index of the first kept send that arrived at `t` or later (binary search: `arrived` is sorted). */
