@@ -403,6 +403,50 @@ describe("client.fetch: a custom store whose permits throw on release", () => {
   });
 });
 
+describe("client.fetch: a custom store whose pacer throws when asked for a permit", () => {
+  class StoreFailure extends Error {}
+
+  /** The memory store's pacers, but `tryAcquire` throws from its `n`th call on. */
+  function storeFailingFrom(n: number): PacerStore {
+    const inner = memoryStore();
+    let asked = 0;
+    return {
+      pacerFor(id, config) {
+        const pacer = inner.pacerFor(id, config);
+        return {
+          acquire: (options) => pacer.acquire(options),
+          tryAcquire: () => {
+            if (++asked >= n) throw new StoreFailure("store unreachable");
+            return pacer.tryAcquire?.();
+          },
+          nextSendAt: () => pacer.nextSendAt(),
+          get waiting() {
+            return pacer.waiting;
+          },
+          isIdle: (now) => pacer.isIdle(now),
+        };
+      },
+    };
+  }
+
+  it("rejects with the store's error on the first attempt, and the call ends: its total timeout is stopped", async () => {
+    const { client, clock } = setup(scriptedFetch([]), { store: storeFailingFrom(1), totalTimeoutMs: 5_000 });
+    clock.autoAdvance(false);
+    await expect(client.fetch("/x")).rejects.toThrow(StoreFailure);
+    await expect(client.request({ path: "/x" })).rejects.toThrow(StoreFailure);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("rejects with the store's error on a retry made after a backoff", async () => {
+    const fetch = scriptedFetch([json(503, {})]);
+    const { client, events } = setup(fetch, { store: storeFailingFrom(2), retry: { retries: 2 } });
+    await expect(client.fetch("/x")).rejects.toThrow(StoreFailure);
+    expect(fetch.seen).toHaveLength(1);
+    const retries = events.filter((e) => e.type === "retry");
+    expect(retries.map((e) => e.delayMs > 0)).toEqual([true]);
+  });
+});
+
 describe("client.fetch: paths the server does not count", () => {
   const dialect = boothzen({ backoff: { retryAfterJitterMs: 0 } });
   const ticks = () => new Promise((resolve) => setImmediate(resolve));

@@ -32,31 +32,50 @@ const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_C
 /** undici's own attempt timeout (the default transport's agent): the same verdict as ours. */
 const HEADERS_TIMEOUT = "UND_ERR_HEADERS_TIMEOUT";
 
+/** The call an attempt reports to. Each attempt calls one of the two, once. */
+export interface AttemptListener {
+  /** The attempt ended with a response, a connection failure or its timeout: the call decides what next. */
+  attemptEnded(result: AttemptResult): void;
+  /**
+   * The call ends at once with `error`: the caller's abort, a wait past the deadline, or an error
+   * reading the response (a custom dialect's rule, a custom store's release).
+   */
+  callFailed(error: unknown): void;
+}
+
 /**
- * One attempt: wait for the key's permit, send, and tell the pacer how it ended. This is the
- * only place a request meets the pacer, so every send the server counts is paced and every permit
- * released. Rejects only for what ends the call at once: the caller's abort, or a wait past the
- * deadline.
+ * One attempt: wait for the key's permit, send, and tell the pacer how it ended, then the call
+ * (`listener`). This is the only place a request meets the pacer, so every send the server counts
+ * is paced and every permit released.
  *
- * Not an async function: when the key may send at once (nearly always), the attempt is one object
- * and one promise from permit to result. Each async layer cost an allocated frame, a promise and a
- * turn of the microtask queue per request (docs/benchmarks.md, "Overhead").
+ * Not a promise of its own: when the key may send at once (nearly always), the attempt is one
+ * object from permit to result, and the transport's response reaches the call in the same turn.
+ * Each promise between them cost an allocation and a turn of the microtask queue per request
+ * (docs/benchmarks.md, "Overhead").
  */
 export function sendAttempt(
   ctx: CallContext,
   request: PreparedRequest,
   attempt: number,
-): Promise<AttemptResult> {
-  if (ctx.aborted) return Promise.reject(ctx.reason);
+  listener: AttemptListener,
+): void {
+  if (ctx.aborted) {
+    listener.callFailed(ctx.reason);
+    return;
+  }
   const base: EventBase = isObserved(ctx.options.hooks)
     ? { key: ctx.key, dialect: ctx.options.dialect.name, method: request.method, url: eventUrl(request) }
     : undefined;
   // A path the server never counts is not the key's budget: sent at once, without a permit.
   const permit = request.paced ? ctx.pacer.tryAcquire?.() : undefined;
-  if (permit || !request.paced) return send(ctx, request, attempt, permit, base);
-  return waitForPermit(ctx, request, attempt, base).then((waited) =>
-    send(ctx, request, attempt, waited, base),
-  );
+  if (permit || !request.paced) {
+    new InFlight(ctx, request, attempt, permit, base, listener).send();
+  } else {
+    waitForPermit(ctx, request, attempt, base).then(
+      (waited) => new InFlight(ctx, request, attempt, waited, base, listener).send(),
+      (error: unknown) => listener.callFailed(error),
+    );
+  }
 }
 
 /** The key may not send yet: queue for its permit; a wait past the call's deadline fails now. */
@@ -80,23 +99,11 @@ async function waitForPermit(
   }
 }
 
-function send(
-  ctx: CallContext,
-  request: PreparedRequest,
-  attempt: number,
-  permit: Permit | undefined,
-  base: EventBase,
-): Promise<AttemptResult> {
-  return new Promise((resolve, reject) =>
-    new InFlight(ctx, request, attempt, permit, base, resolve, reject).send(),
-  );
-}
-
 /**
  * One send in flight, from its permit to its result: at once the entry of its attempt timeout and
  * the call's link to the attempt, one object rather than a closure for each (it is made for every
  * request). It settles on the first of: the response headers, the attempt timeout, a failure, or
- * the call's abort (rejected, with the call's reason).
+ * the call's abort (the call fails with its reason).
  *
  * It settles whether or not the transport has let go of the request by then. On Node's fetch an
  * `AbortSignal` costs more than the rest of a paced call together, so the default transport gets
@@ -120,8 +127,7 @@ class InFlight implements Timeout {
     private readonly attempt: number,
     private readonly permit: Permit | undefined,
     private readonly base: EventBase,
-    private readonly resolve: (result: AttemptResult) => void,
-    private readonly reject: (reason: unknown) => void,
+    private readonly listener: AttemptListener,
   ) {
     this.own = ctx.options.transport.freesOverdueRequests ? undefined : new AbortController();
     this.sentAt = permit ? permit.grantedAt : ctx.options.clock.now();
@@ -163,7 +169,7 @@ class InFlight implements Timeout {
     this.own?.abort(reason);
     if (!this.settle()) return;
     this.releaseQuietly();
-    this.reject(reason);
+    this.listener.callFailed(reason);
   }
 
   private responded(response: Response): void {
@@ -171,8 +177,9 @@ class InFlight implements Timeout {
       discard(response);
       return;
     }
+    let result: AttemptResult;
     try {
-      this.resolve(this.report(response));
+      result = this.report(response);
     } catch (error) {
       // Reading it threw (a custom dialect's rule, a custom store's release, or a fetch that
       // resolved with no `Response`): the call ends with that error, and the key's permit is freed.
@@ -182,7 +189,9 @@ class InFlight implements Timeout {
       } catch {
         // not a `Response` at all: nothing to free
       }
+      return;
     }
+    this.listener.attemptEnded(result);
   }
 
   private failed(error: unknown): void {
@@ -206,10 +215,10 @@ class InFlight implements Timeout {
     }
   }
 
-  /** Ends a settled attempt with an error of its own: the permit is freed, the call rejects. */
+  /** Ends a settled attempt with an error of its own: the permit is freed, the call fails. */
   private endWith(error: unknown): void {
     this.releaseQuietly();
-    this.reject(error);
+    this.listener.callFailed(error);
   }
 
   /**
@@ -220,10 +229,10 @@ class InFlight implements Timeout {
     try {
       this.permit?.release(outcome);
     } catch (error) {
-      this.reject(error);
+      this.listener.callFailed(error);
       return;
     }
-    this.resolve(result);
+    this.listener.attemptEnded(result);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { RateLimitSnapshot } from "../headers/types.js";
 import { emit } from "../hooks.js";
 import { transientBackoff } from "../retry/backoff.js";
 import { type AttemptFailure, decideRetry, type RetryCounts } from "../retry/decide.js";
-import { type AttemptResult, sendAttempt } from "./attempt.js";
+import { type AttemptListener, type AttemptResult, sendAttempt } from "./attempt.js";
 import type { CallContext } from "./context.js";
 import { discard } from "./discard.js";
 import { eventUrl } from "./event-url.js";
@@ -20,15 +20,6 @@ export interface CallResult {
   retryAfterMs: number | undefined;
 }
 
-/** Where a call stands between its attempts. */
-interface Progress extends RetryCounts {
-  /** The request the next attempt sends: the first, or where a redirect on the same origin led. */
-  request: PreparedRequest;
-  /** The number of the attempt being made, from 1. */
-  attempt: number;
-  redirects: number;
-}
-
 /**
  * One call: attempts until a response is final, a failure is not retryable, or the retry budget is
  * spent. Rate-limit waits belong to the key (the pacer's gate holds the next attempt); transient
@@ -37,81 +28,135 @@ interface Progress extends RetryCounts {
  * The loop is ours, not p-retry's: p-retry 7 sleeps on the real `setTimeout` and measures
  * `maxRetryTime` on `performance.now()`, outside the injected clock, and has no per-attempt
  * server-given delay (p-retry#27). docs/design.md says more.
- *
- * Written as attempt → decide → attempt rather than an async loop: nearly every call ends with its
- * first attempt, and an async loop allocates its frame (all its locals) and a promise per request
- * for nothing (~320 of the ~3,800 bytes a call allocated, docs/benchmarks.md).
  */
 export function performCall(ctx: CallContext, first: PreparedRequest): Promise<CallResult> {
-  return sendAndDecide(ctx, { request: first, attempt: 1, redirects: 0, transient: 0, rateLimited: 0 });
+  return new Promise((resolve, reject) => startCall(ctx, first, resolve, reject));
 }
 
-/** Makes the attempt `progress` stands at, then decides what its result leads to. */
-function sendAndDecide(ctx: CallContext, progress: Progress): Promise<CallResult> {
-  ctx.attempts = progress.attempt;
-  return sendAttempt(ctx, progress.request, progress.attempt).then((result) => decide(ctx, progress, result));
-}
-
-/** What an attempt's result leads to: the call's result, or its next attempt (after a wait). */
-function decide(
+/**
+ * Starts a call that ends in exactly one of `resolve` or `reject`, without a promise of its own:
+ * `client.fetch` settles its promise from them, with the response.
+ */
+export function startCall(
   ctx: CallContext,
-  progress: Progress,
-  result: AttemptResult,
-): CallResult | Promise<CallResult> {
-  const { options } = ctx;
-  const { clock } = options;
-  const { request, attempt } = progress;
-  if (result.kind === "response") {
-    const next = redirectedRequest(result.response, result.status, request, options);
-    if (next && progress.redirects < MAX_REDIRECTS) {
-      progress.redirects++;
-      discard(result.response);
-      if (!next.sameOrigin) return followElsewhere(ctx, next.request, attempt);
-      progress.request = next.request;
-      progress.attempt++;
-      return sendAndDecide(ctx, progress);
-    }
-    if (request.redirect === "error" && isRedirect(result.status)) {
-      discard(result.response);
-      throw new TypeError(`Redirect refused: the request was made with redirect: "error"`);
+  first: PreparedRequest,
+  resolve: (result: CallResult) => void,
+  reject: (reason: unknown) => void,
+): void {
+  new Call(ctx, first, resolve, reject).next();
+}
+
+/**
+ * Where a call stands between its attempts, and how it settles: each attempt tells it how it
+ * ended (`AttemptListener`), and it decides — the call's result, or its next attempt.
+ *
+ * Written as attempt → decide → attempt rather than an async loop, and with no promise per attempt:
+ * nearly every call ends with its first attempt, and each async frame or promise between the
+ * transport and the caller cost an allocation and a turn of the microtask queue per request
+ * (docs/benchmarks.md, "Overhead").
+ */
+class Call implements AttemptListener, RetryCounts {
+  /** The number of the attempt being made, from 1. */
+  private attempt = 1;
+  private redirects = 0;
+  /** What the retry policy has spent: transient failures and 429s retried (`RetryCounts`). */
+  transient = 0;
+  rateLimited = 0;
+
+  constructor(
+    private readonly ctx: CallContext,
+    /** The request the next attempt sends: the first, or where a redirect on the same origin led. */
+    private request: PreparedRequest,
+    private readonly resolve: (result: CallResult) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {}
+
+  /** Makes the attempt the call stands at. */
+  next(): void {
+    this.ctx.attempts = this.attempt;
+    try {
+      sendAttempt(this.ctx, this.request, this.attempt, this);
+    } catch (error) {
+      // A custom pacer's `tryAcquire` threw: the call ends with its error, whichever turn it is.
+      this.reject(error);
     }
   }
-  const failure = failureOf(result);
-  const decision = failure && decideRetry(failure, request, retryPolicy(ctx), progress);
-  if (!decision?.retry) return finish(ctx, request, result, attempt);
 
-  let delayMs = 0;
-  if (decision.budget === "rate-limit") {
-    // A paced request's 429 closed the key's gate, which holds the next attempt; an unpaced
-    // one's (a path the server does not count) closed nothing: the request waits itself.
-    if (result.kind === "response" && !request.paced) {
-      delayMs = result.retryAfterMs ?? transientBackoff(progress.rateLimited, options.dialect.backoff);
+  attemptEnded(result: AttemptResult): void {
+    try {
+      const final = this.decide(result);
+      if (final) this.resolve(final);
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+
+  callFailed(error: unknown): void {
+    this.reject(error);
+  }
+
+  /** What an attempt's result leads to: the call's result, or undefined when another attempt follows. */
+  private decide(result: AttemptResult): CallResult | undefined {
+    const { ctx, request, attempt } = this;
+    const { options } = ctx;
+    const { clock } = options;
+    if (result.kind === "response") {
+      const next = redirectedRequest(result.response, result.status, request, options);
+      if (next && this.redirects < MAX_REDIRECTS) {
+        this.redirects++;
+        discard(result.response);
+        if (!next.sameOrigin) {
+          followElsewhere(ctx, next.request, attempt).then(this.resolve, this.reject);
+          return undefined;
+        }
+        this.request = next.request;
+        this.attempt++;
+        this.next();
+        return undefined;
+      }
+      if (request.redirect === "error" && isRedirect(result.status)) {
+        discard(result.response);
+        throw new TypeError(`Redirect refused: the request was made with redirect: "error"`);
+      }
+    }
+    const failure = failureOf(result);
+    const decision = failure && decideRetry(failure, request, retryPolicy(ctx), this);
+    if (!decision?.retry) return finish(ctx, request, result, attempt);
+
+    let delayMs = 0;
+    if (decision.budget === "rate-limit") {
+      // A paced request's 429 closed the key's gate, which holds the next attempt; an unpaced
+      // one's (a path the server does not count) closed nothing: the request waits itself.
+      if (result.kind === "response" && !request.paced) {
+        delayMs = result.retryAfterMs ?? transientBackoff(this.rateLimited, options.dialect.backoff);
+        if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
+      }
+      this.rateLimited++;
+    } else {
+      const serverDelay = result.kind === "response" ? (result.retryAfterMs ?? 0) : 0;
+      delayMs = Math.max(serverDelay, transientBackoff(this.transient, options.dialect.backoff));
+      this.transient++;
+      // Sleeping past the deadline helps no one: give up now with what we have.
       if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
     }
-    progress.rateLimited++;
-  } else {
-    const serverDelay = result.kind === "response" ? (result.retryAfterMs ?? 0) : 0;
-    delayMs = Math.max(serverDelay, transientBackoff(progress.transient, options.dialect.backoff));
-    progress.transient++;
-    // Sleeping past the deadline helps no one: give up now with what we have.
-    if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
+    emit(options.hooks, {
+      type: "retry",
+      key: ctx.key,
+      dialect: options.dialect.name,
+      method: request.method,
+      url: eventUrl(request),
+      at: clock.now(),
+      attempt,
+      cause: causeOf(result),
+      status: result.kind === "response" ? result.status : undefined,
+      delayMs,
+    });
+    if (result.kind === "response") discard(result.response);
+    this.attempt++;
+    if (delayMs <= 0) this.next();
+    else clock.sleep(delayMs, ctx.signal).then(() => this.next(), this.reject);
+    return undefined;
   }
-  emit(options.hooks, {
-    type: "retry",
-    key: ctx.key,
-    dialect: options.dialect.name,
-    method: request.method,
-    url: eventUrl(request),
-    at: clock.now(),
-    attempt,
-    cause: causeOf(result),
-    status: result.kind === "response" ? result.status : undefined,
-    delayMs,
-  });
-  if (result.kind === "response") discard(result.response);
-  progress.attempt++;
-  if (delayMs <= 0) return sendAndDecide(ctx, progress);
-  return clock.sleep(delayMs, ctx.signal).then(() => sendAndDecide(ctx, progress));
 }
 
 function finish(

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { equalTimeouts } from "../equal-timeouts.js";
 import { keyFingerprint } from "../fingerprint.js";
 import { LinkedList } from "../linked-list.js";
-import { performCall } from "./call.js";
+import { startCall } from "./call.js";
 import { CallContext } from "./context.js";
 import { type ClientOptions, resolveOptions } from "./options.js";
 import { type PreparedRequest, prepareRequest } from "./prepare.js";
@@ -84,24 +84,40 @@ export function createClient(options: ClientOptions): Client {
     }
   };
 
+  // Not `runCall`: the response settles the call's promise in the turn it arrives, with no async
+  // function or promise between (each cost a turn and an allocation per request, docs/benchmarks.md).
+  const fetchPrepared = (request: PreparedRequest): Promise<Response> =>
+    new Promise((resolve, reject) => {
+      const ctx = beginCall(request, undefined);
+      startCall(
+        ctx,
+        request,
+        (result) => {
+          endCall(ctx);
+          resolve(result.response);
+        },
+        (error) => {
+          endCall(ctx);
+          reject(error);
+        },
+      );
+    });
+
   return {
     key,
     nextSendAt: () => pacer.nextSendAt(),
     get waiting() {
       return pacer.waiting;
     },
-    async fetch(input, init) {
-      const prepared = prepareRequest(resolved, input, init);
-      // Awaited only when it is a promise (a `Request` with a body): an await costs a turn.
-      const request = prepared instanceof Promise ? await prepared : prepared;
-      // runCall written out: an async function fewer per request, whose frame and promise were
-      // ~7 % of what a call allocated (docs/benchmarks.md, "Overhead").
-      const ctx = beginCall(request, undefined);
+    fetch(input, init) {
+      let prepared: PreparedRequest | Promise<PreparedRequest>;
       try {
-        return (await performCall(ctx, request)).response;
-      } finally {
-        endCall(ctx);
+        prepared = prepareRequest(resolved, input, init);
+      } catch (error) {
+        return Promise.reject(error);
       }
+      // Waited for only when it is a promise (a `Request` with a body): each turn costs.
+      return prepared instanceof Promise ? prepared.then(fetchPrepared) : fetchPrepared(prepared);
     },
     request(options: RequestOptions & { schema?: z.ZodType }) {
       return requestJson(resolved, options, runCall);
