@@ -346,6 +346,72 @@ describe("huge numbers and bodies", () => {
     );
   });
 
+  it("a rolling log logging at most N sends is the exact log while the window holds N or fewer, and never frees a slot sooner (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.array(
+          fc.tuple(
+            fc.nat(40),
+            fc.boolean(),
+            fc.oneof(
+              { arbitrary: fc.constant(null), weight: 40 },
+              { arbitrary: fc.integer({ min: 1, max: 60 }), weight: 1 },
+            ),
+          ),
+          { minLength: 50, maxLength: 400, size: "max" },
+        ),
+        (maxLogged, limit, steps) => {
+          const windowMs = 1000;
+          const log = new RollingWindow(limit, windowMs, maxLogged);
+          const exact = new RollingWindow(limit, windowMs, Number.POSITIVE_INFINITY);
+          let model: number[] = [];
+          let modelLimit = limit;
+          let now = 0;
+          for (const [dt, counted, newLimit] of steps) {
+            now += dt;
+            if (newLimit !== null) {
+              for (const w of [log, exact]) w.setLimit(newLimit);
+              modelLimit = newLimit;
+              model = model.slice(-modelLimit);
+            }
+            for (const w of [log, exact]) {
+              w.reserve();
+              w.complete(now, counted);
+            }
+            if (counted) model = [...model, now].slice(-modelLimit);
+            model = model.filter((t) => t > now - windowMs);
+            // The uncapped log is the exact one (the test above): the capped one never frees sooner.
+            expect(exact.countedSince(now)).toBe(model.length);
+            expect(log.countedSince(now)).toBeGreaterThanOrEqual(model.length);
+            expect(log.nextFreeAt(now)).toBeGreaterThanOrEqual(exact.nextFreeAt(now));
+            if (model.length <= maxLogged) {
+              expect(log.countedSince(now)).toBe(model.length);
+              expect(log.nextFreeAt(now)).toBe(exact.nextFreeAt(now));
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a rolling log under a huge limit keeps memory for its most logged sends, not for every send of its window", () => {
+    const windowMs = 1_000_000;
+    const log = new RollingWindow(1_000_000_000, windowMs, 1_000);
+    for (let t = 0; t < 100_000; t++) {
+      log.reserve();
+      log.complete(t, true);
+    }
+    expect((Reflect.get(log, "times") as number[]).length).toBeLessThanOrEqual(1_000);
+    expect(log.countedSince(100_000)).toBe(100_000);
+    // The oldest 99,000 sends leave the window with the newest of them (sent at 98,999), together.
+    expect(log.countedSince(windowMs + 98_998)).toBe(100_000);
+    expect(log.countedSince(windowMs + 98_999)).toBe(1_000);
+    expect(log.countedSince(windowMs + 99_000)).toBe(999);
+  });
+
   it("an error body of 2 MB is kept short and not parsed; a success body of 2 MB is parsed whole", async () => {
     const big = JSON.stringify({ detail: "x".repeat(2_000_000) });
     const fetch = scriptedFetch([new Response(big, { status: 500 }), new Response(big, { status: 200 })]);

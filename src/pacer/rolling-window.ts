@@ -6,7 +6,20 @@
 const INITIAL_CAPACITY = 64;
 
 /**
+ * Sends logged one by one, at most: more than any limit an API documents (CampOne's 1,000 an hour,
+ * BoothZen's 600 a minute), 128 KB per window. Under a larger limit (a million a minute, or a
+ * hostile `RateLimit-Limit`) the log would otherwise keep every send of the window: megabytes per
+ * key at a few thousand requests a second, gigabytes over an hour's window.
+ */
+const MAX_LOGGED = 16_384;
+
+/**
  * One `limit per windowMs` rule kept as an exact rolling log of the key's last `limit` sends.
+ *
+ * Exact up to `maxLogged` sends in the window. Beyond it, the oldest are no longer logged one by
+ * one but counted, and the count ages as its newest member does: they leave the window together,
+ * no sooner than the last of them really does. So a window holding more than `maxLogged` sends may
+ * free its slots later than the exact log would, never sooner.
  *
  * A send is "in flight" from the moment it is granted until its response arrives; from then on
  * it ages from the arrival time, the latest moment the server can have counted it. Ageing from
@@ -15,17 +28,22 @@ const INITIAL_CAPACITY = 64;
  * the server counts with: fixed windows, rolling windows or token buckets (docs/pacing.md).
  */
 export class RollingWindow {
-  /** Arrival times of counted sends, oldest first; a ring of capacity `times.length` ≤ `limit`. */
+  /** Arrival times of counted sends, oldest first; a ring of capacity `times.length` ≤ `limit`, `maxLogged`. */
   private times: number[];
   private head = 0;
   private size = 0;
   private inFlight = 0;
+  /** Counted sends older than every logged one, no longer logged for room (`maxLogged`). */
+  private unlogged = 0;
+  /** The arrival of the newest of them: when they all leave the window. */
+  private unloggedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     private limitValue: number,
     readonly windowMs: number,
+    private readonly maxLogged = MAX_LOGGED,
   ) {
-    this.times = new Array<number>(Math.min(limitValue, INITIAL_CAPACITY));
+    this.times = new Array<number>(Math.min(limitValue, maxLogged, INITIAL_CAPACITY));
   }
 
   get limit(): number {
@@ -35,7 +53,7 @@ export class RollingWindow {
   /** Sends counted against this window at `now`: those in flight and those younger than the window. */
   used(now: number): number {
     this.expire(now);
-    return this.inFlight + this.size;
+    return this.inFlight + this.unlogged + this.size;
   }
 
   /**
@@ -45,8 +63,9 @@ export class RollingWindow {
   nextFreeAt(now: number): number {
     const over = this.used(now) - this.limitValue + 1;
     if (over <= 0) return now;
-    if (over > this.size) return Number.POSITIVE_INFINITY;
-    return this.at(over - 1) + this.windowMs;
+    if (over > this.unlogged + this.size) return Number.POSITIVE_INFINITY;
+    if (over <= this.unlogged) return this.unloggedUntil + this.windowMs;
+    return this.at(over - 1 - this.unlogged) + this.windowMs;
   }
 
   reserve(): void {
@@ -67,7 +86,7 @@ export class RollingWindow {
   /** Counted sends still inside the window (in flight excluded). */
   countedSince(now: number): number {
     this.expire(now);
-    return this.size;
+    return this.unlogged + this.size;
   }
 
   /** Replaces the limit (a server's `RateLimit-Limit`, or one learned from a 429), keeping the newest entries. */
@@ -75,10 +94,12 @@ export class RollingWindow {
     if (limit === this.limitValue) return;
     const kept: number[] = [];
     for (let i = Math.max(0, this.size - limit); i < this.size; i++) kept.push(this.at(i));
-    this.times = new Array<number>(Math.min(limit, Math.max(kept.length, INITIAL_CAPACITY)));
+    const capacity = Math.min(limit, this.maxLogged);
+    this.times = new Array<number>(Math.min(capacity, Math.max(kept.length, INITIAL_CAPACITY)));
     for (let i = 0; i < kept.length; i++) this.times[i] = kept[i]!;
     this.head = 0;
     this.size = kept.length;
+    this.setUnlogged(Math.min(this.unlogged, limit - kept.length));
     this.limitValue = limit;
   }
 
@@ -87,20 +108,39 @@ export class RollingWindow {
   }
 
   private push(t: number): void {
-    if (this.size === this.limitValue) {
-      // Full: the oldest entry is dropped; with `limit` younger sends it can never decide anything.
-      this.times[this.head] = t;
-      this.head = (this.head + 1) % this.times.length;
-      return;
+    if (this.unlogged + this.size === this.limitValue) {
+      // Full: the oldest send is dropped; with `limit` younger sends it can never decide anything.
+      if (this.unlogged > 0) {
+        this.setUnlogged(this.unlogged - 1);
+      } else {
+        this.times[this.head] = t;
+        this.head = (this.head + 1) % this.times.length;
+        return;
+      }
     }
-    if (this.size === this.times.length) this.grow();
+    if (this.size === this.times.length) {
+      if (this.times.length < Math.min(this.limitValue, this.maxLogged)) {
+        this.grow();
+      } else {
+        // The log is at its most: its oldest entry is counted instead, newer than those already.
+        this.setUnlogged(this.unlogged + 1, this.times[this.head]!);
+        this.head = (this.head + 1) % this.times.length;
+        this.size--;
+      }
+    }
     this.times[(this.head + this.size) % this.times.length] = t;
     this.size++;
   }
 
-  /** Doubles the ring's room, at most to `limit`, oldest entry first. */
+  private setUnlogged(count: number, newest = this.unloggedUntil): void {
+    this.unlogged = count;
+    this.unloggedUntil = count === 0 ? Number.NEGATIVE_INFINITY : newest;
+  }
+
+  /** Doubles the ring's room, at most to `limit` and `maxLogged`, oldest entry first. */
   private grow(): void {
-    const grown = new Array<number>(Math.min(this.limitValue, Math.max(1, this.times.length * 2)));
+    const room = Math.min(this.limitValue, this.maxLogged, Math.max(1, this.times.length * 2));
+    const grown = new Array<number>(room);
     for (let i = 0; i < this.size; i++) grown[i] = this.at(i);
     this.times = grown;
     this.head = 0;
@@ -108,6 +148,8 @@ export class RollingWindow {
 
   private expire(now: number): void {
     const horizon = now - this.windowMs;
+    // The unlogged sends are older than every logged one: they leave first, all together.
+    if (this.unlogged > 0 && this.unloggedUntil <= horizon) this.setUnlogged(0);
     while (this.size > 0 && this.times[this.head]! <= horizon) {
       this.head = (this.head + 1) % this.times.length;
       this.size--;
