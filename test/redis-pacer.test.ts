@@ -1,13 +1,15 @@
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { realClock } from "../src/clock.js";
 import { campone, createClient, isRateLimitError, type RateLimitError } from "../src/index.js";
 import { startMockServer } from "../src/mock/index.js";
 import { PacerDeadlineError } from "../src/pacer/deadline-error.js";
 import type { KeyPacerConfig } from "../src/pacer/local-key-pacer.js";
-import type { KeyPacer, Limit, Permit, WaitInfo } from "../src/pacer/types.js";
+import type { KeyPacer, Limit, Permit, SendOutcome, WaitInfo } from "../src/pacer/types.js";
 import { type RedisStore, redisStore, StoreUnavailableError } from "../src/redis/index.js";
 import { keyNames } from "../src/redis/key-names.js";
+import { ScriptRunner } from "../src/redis/script-runner.js";
+import { SharedKeyState } from "../src/redis/shared-state.js";
 import { ok, tooMany } from "./helpers/pacer.js";
 import { announceRedisSkip, hasRedis, type RedisServer, startRedisServer } from "./helpers/redis-server.js";
 
@@ -88,6 +90,24 @@ function timed(pacer: KeyPacer, options: { deadline?: number; signal?: AbortSign
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One key's state in Redis whose logs keep at most 3 arrivals one by one, spoken to directly. */
+function cappedKey(limit: Limit) {
+  const client = new Redis(server.port, "127.0.0.1");
+  onTestFinished(() => client.disconnect());
+  const limits = [limit];
+  const names = keyNames(`pk-test-cap-${++n}:`, "capped key", limits);
+  const config: KeyPacerConfig = { limits, probeFirst: false, backoff: BACKOFF, clock: realClock };
+  const runner = new ScriptRunner(client, 5_000);
+  const state = new SharedKeyState(names, config, 30_000, runner, names.channel, 3);
+  /** Acquires one permit, which must be granted, and releases it with `outcome`. */
+  const send = async (outcome: SendOutcome) => {
+    const { grants } = await state.acquire(1, () => {});
+    expect(grants).toHaveLength(1);
+    await state.release(grants[0]!, outcome, 0.5);
+  };
+  return { client, names, state, send };
+}
 
 describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes", () => {
   it("shares one rolling window: `limit` at once across both stores, then one per response aged out", async () => {
@@ -354,6 +374,41 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     await sleep(30);
     expect(await meta("l:60000")).toBe("50");
     expect(await meta("l:1000")).toBeNull();
+  });
+
+  it("logs at most `maxLogged` arrivals one by one; older ones are counted, bind the limit, and leave together", async () => {
+    // A window long enough that none of the sends below ages out before the checks.
+    const windowMs = 1_500;
+    const { client, names, state, send } = cappedKey({ limit: 4, windowMs });
+    const log = names.logs[0]!;
+    const unlogged = () => client.hget(names.meta, `u:${windowMs}`);
+    for (let i = 0; i < 4; i++) await send(ok());
+    // Four counted: the newest three logged one by one, the oldest counted.
+    expect(await client.zcard(log)).toBe(3);
+    expect(await unlogged()).toBe("1");
+    const newestCounted = Number(await client.hget(names.meta, `uu:${windowMs}`));
+    const oldestLogged = Number((await client.zrange(log, "0", "0", "WITHSCORES"))[1]);
+    expect(newestCounted).toBeLessThanOrEqual(oldestLogged);
+    // The limit binds until the counted one leaves (the newest counted one, where there are more).
+    const refused = await state.acquire(1, () => {});
+    expect(refused.grants).toHaveLength(0);
+    expect(refused.wait?.reason).toBe("window");
+    expect(refused.wait?.at).toBeCloseTo(newestCounted + windowMs, 2);
+    await sleep(newestCounted + windowMs - refused.serverNow + 50);
+    await send(ok());
+    expect(await unlogged()).toBeNull();
+    expect(await client.zcard(log)).toBeLessThanOrEqual(3);
+  });
+
+  it("lowers a limit after a 429 by dropping the oldest arrivals first, the counted ones", async () => {
+    const windowMs = 60_000;
+    const { client, names, send } = cappedKey({ limit: 20, windowMs });
+    for (let i = 0; i < 11; i++) await send(i < 10 ? ok() : tooMany(1_000));
+    // The window held ten before the refused eleventh (counted, as CampOne counts 429s): the limit is
+    // now 10, and of the eleven arrivals the oldest, a counted one, is dropped.
+    expect(await client.hget(names.meta, `l:${windowMs}`)).toBe("10");
+    expect(await client.zcard(names.logs[0]!)).toBe(3);
+    expect(await client.hget(names.meta, `u:${windowMs}`)).toBe("7");
   });
 
   it("takes absurd header values (a limit of 1e20, a Retry-After of centuries) without breaking the key", async () => {

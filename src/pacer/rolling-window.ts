@@ -11,7 +11,7 @@ const INITIAL_CAPACITY = 64;
  * hostile `RateLimit-Limit`) the log would otherwise keep every send of the window: megabytes per
  * key at a few thousand requests a second, gigabytes over an hour's window.
  */
-const MAX_LOGGED = 16_384;
+export const MAX_LOGGED = 16_384;
 
 /**
  * One `limit per windowMs` rule kept as an exact rolling log of the key's last `limit` sends.

@@ -14,8 +14,9 @@
  *
  * KEYS: [1] meta hash, [2] in-flight set, [3..] one log per limit.
  * ARGV: [1] number of limits k, then (windowMs, limit) per limit, then the index of the limit the
- * headers describe (1-based), probe-first (1/0), the reservation grace in ms, the operation
- * (`acquire` or `release`); then the operation's own.
+ * headers describe (1-based), probe-first (1/0), the reservation grace in ms, the most arrivals a
+ * log keeps one by one (`RollingWindow`'s `maxLogged`), the operation (`acquire` or `release`);
+ * then the operation's own.
  */
 
 const PRELUDE = `
@@ -34,8 +35,9 @@ end
 local described = tonumber(ARGV[2 * k + 2])
 local probeFirst = ARGV[2 * k + 3] == '1'
 local grace = tonumber(ARGV[2 * k + 4])
-local op = ARGV[2 * k + 5]
-local A = 2 * k + 6
+local maxLogged = tonumber(ARGV[2 * k + 5])
+local op = ARGV[2 * k + 6]
+local A = 2 * k + 7
 
 local function fmt(x)
   if x == INF then return 'inf' end
@@ -97,23 +99,62 @@ end
 
 local function limitOf(i) return num('l:' .. W[i], L[i]) end
 
--- The log keeps the arrivals younger than the window, at most the newest 'limit' of them.
--- Ranks are counted up from the size, never down from a limit: a server may announce any limit.
+-- Arrivals older than every logged one, counted instead of logged beyond 'maxLogged' (RollingWindow's
+-- 'unlogged'); they leave the window together, when the newest of them ('uu:') does.
+local function unlogged(i) return num('u:' .. W[i], 0) end
+local function setUnlogged(i, n, newest)
+  if n <= 0 then
+    del('u:' .. W[i])
+    del('uu:' .. W[i])
+    return
+  end
+  set('u:' .. W[i], tostring(n))
+  if newest then set('uu:' .. W[i], fmt(newest)) end
+end
+-- Counted arrivals in window i, logged one by one or not.
+local function countedIn(i) return redis.call('ZCARD', LOG[i]) + unlogged(i) end
+
+-- The log keeps the arrivals younger than the window, at most the newest 'limit' of them, and of
+-- those at most 'maxLogged' one by one. Ranks are counted up from the size, never down from a
+-- limit: a server may announce any limit.
 local function trimLog(i)
-  redis.call('ZREMRANGEBYSCORE', LOG[i], '-inf', fmt(now - W[i]))
-  local excess = redis.call('ZCARD', LOG[i]) - limitOf(i)
-  if excess > 0 then redis.call('ZREMRANGEBYRANK', LOG[i], 0, excess - 1) end
+  local horizon = fmt(now - W[i])
+  if unlogged(i) > 0 and num('uu:' .. W[i]) <= tonumber(horizon) then setUnlogged(i, 0) end
+  redis.call('ZREMRANGEBYSCORE', LOG[i], '-inf', horizon)
+  local size = redis.call('ZCARD', LOG[i])
+  local excess = size + unlogged(i) - limitOf(i)
+  if excess > 0 then
+    local older = math.min(excess, unlogged(i))
+    if older > 0 then setUnlogged(i, unlogged(i) - older) end
+    excess = excess - older
+    if excess > 0 then
+      redis.call('ZREMRANGEBYRANK', LOG[i], 0, excess - 1)
+      size = size - excess
+    end
+  end
+  local beyond = size - maxLogged
+  if beyond > 0 then
+    local newest = tonumber(redis.call('ZRANGE', LOG[i], beyond - 1, beyond - 1, 'WITHSCORES')[2])
+    redis.call('ZREMRANGEBYRANK', LOG[i], 0, beyond - 1)
+    setUnlogged(i, unlogged(i) + beyond, newest)
+  end
 end
 
 -- RollingWindow.nextFreeAt, and when to look again where only responses in flight can free a slot.
 local function windowFreeAt(i)
   trimLog(i)
-  local size = redis.call('ZCARD', LOG[i])
+  local older = unlogged(i)
+  local size = older + redis.call('ZCARD', LOG[i])
   local fl, expiry = inflightFor(i)
   local over = size + fl - limitOf(i) + 1
   if over <= 0 then return now, now end
   if over > size then return INF, expiry end
-  local t = tonumber(redis.call('ZRANGE', LOG[i], over - 1, over - 1, 'WITHSCORES')[2]) + W[i]
+  local t
+  if over <= older then
+    t = num('uu:' .. W[i]) + W[i]
+  else
+    t = tonumber(redis.call('ZRANGE', LOG[i], over - 1 - older, over - 1 - older, 'WITHSCORES')[2]) + W[i]
+  end
   return t, t
 end
 
@@ -227,7 +268,7 @@ while #grants < n do
   -- Our sends the server can hold when it counts this one, this one included (LocalKeyPacer's
   -- aliveAtGrant): the grant carries it to the release, which compares the server's count with it.
   trimLog(described)
-  local alive = redis.call('ZCARD', LOG[described]) + inflightFor(described)
+  local alive = countedIn(described) + inflightFor(described)
   local grant = seq .. ':' .. alive
   if r then
     set('probe', tostring(seq))
@@ -319,7 +360,7 @@ local function learn()
     ours = aliveAtGrant + sentSeq() - 1 - seq
   else
     trimLog(wi)
-    ours = redis.call('ZCARD', LOG[wi]) + inflightFor(wi)
+    ours = countedIn(wi) + inflightFor(wi)
   end
   local explained = limitOf(wi) - rem <= ours
   local o = { seq = seq, obs = now, rem = rem, reset = resetMs, exp = explained }
@@ -377,7 +418,7 @@ end
 local function lowerLimit()
   if M['hs'] then return end
   trimLog(described)
-  local held = redis.call('ZCARD', LOG[described]) - 1
+  local held = countedIn(described) - 1
   if held >= 1 and held < limitOf(described) then
     set('l:' .. W[described], tostring(held))
     trimLog(described)

@@ -1,4 +1,5 @@
 import type { KeyPacerConfig } from "../pacer/local-key-pacer.js";
+import { MAX_LOGGED } from "../pacer/rolling-window.js";
 import type { SendOutcome } from "../pacer/types.js";
 import type { KeyNames } from "./key-names.js";
 import { PACER_LUA } from "./lua.js";
@@ -55,12 +56,14 @@ export class SharedKeyState {
     graceMs: number,
     private readonly runner: ScriptRunner,
     private readonly channel: string,
+    /** The most arrivals a log keeps one by one, as `RollingWindow` does (smaller in tests). */
+    maxLogged = MAX_LOGGED,
   ) {
     this.keys = [names.meta, names.inflight, ...names.logs];
     const { limits } = config;
     this.common = [limits.length];
     for (const l of limits) this.common.push(l.windowMs, l.limit);
-    this.common.push(longestWindow(limits) + 1, config.probeFirst ? 1 : 0, graceMs);
+    this.common.push(longestWindow(limits) + 1, config.probeFirst ? 1 : 0, graceMs, maxLogged);
   }
 
   /** Asks for up to `n` permits. A reply that comes after the timeout has its grants handed to `onLate`. */
