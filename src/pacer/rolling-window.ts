@@ -110,13 +110,8 @@ export class RollingWindow {
   private push(t: number): void {
     if (this.unlogged + this.size === this.limitValue) {
       // Full: the oldest send is dropped; with `limit` younger sends it can never decide anything.
-      if (this.unlogged > 0) {
-        this.setUnlogged(this.unlogged - 1);
-      } else {
-        this.times[this.head] = t;
-        this.head = (this.head + 1) % this.times.length;
-        return;
-      }
+      if (this.unlogged > 0) this.setUnlogged(this.unlogged - 1);
+      else this.dropOldestLogged();
     }
     if (this.size === this.times.length) {
       if (this.times.length < Math.min(this.limitValue, this.maxLogged)) {
@@ -124,12 +119,16 @@ export class RollingWindow {
       } else {
         // The log is at its most: its oldest entry is counted instead, newer than those already.
         this.setUnlogged(this.unlogged + 1, this.times[this.head]!);
-        this.head = (this.head + 1) % this.times.length;
-        this.size--;
+        this.dropOldestLogged();
       }
     }
     this.times[(this.head + this.size) % this.times.length] = t;
     this.size++;
+  }
+
+  private dropOldestLogged(): void {
+    this.head = (this.head + 1) % this.times.length;
+    this.size--;
   }
 
   private setUnlogged(count: number, newest = this.unloggedUntil): void {
@@ -150,9 +149,6 @@ export class RollingWindow {
     const horizon = now - this.windowMs;
     // The unlogged sends are older than every logged one: they leave first, all together.
     if (this.unlogged > 0 && this.unloggedUntil <= horizon) this.setUnlogged(0);
-    while (this.size > 0 && this.times[this.head]! <= horizon) {
-      this.head = (this.head + 1) % this.times.length;
-      this.size--;
-    }
+    while (this.size > 0 && this.times[this.head]! <= horizon) this.dropOldestLogged();
   }
 }
