@@ -14,6 +14,7 @@ import {
   type Permit,
   type RateLimitError,
 } from "../src/index.js";
+import type { KeyPacer } from "../src/pacer/types.js";
 import { scriptedClients } from "./helpers/scripted-client.js";
 import { json, refused, reset, scriptedFetch } from "./helpers/scripted-fetch.js";
 
@@ -338,36 +339,44 @@ describe("client.fetch", () => {
   });
 });
 
-describe("client.fetch: a custom store whose permits throw on release", () => {
-  class StoreFailure extends Error {}
+/** A custom store's failure, as the tests of stores that throw raise it. */
+class StoreFailure extends Error {}
 
+/** The memory store's pacers, with `acquire` and `tryAcquire` replaced by `change(pacer)`'s. */
+function memoryStoreWith(change: (pacer: KeyPacer) => Pick<KeyPacer, "acquire" | "tryAcquire">): PacerStore {
+  const inner = memoryStore();
+  return {
+    pacerFor(id, config) {
+      const pacer = inner.pacerFor(id, config);
+      return {
+        ...change(pacer),
+        nextSendAt: () => pacer.nextSendAt(),
+        get waiting() {
+          return pacer.waiting;
+        },
+        isIdle: (now) => pacer.isIdle(now),
+      };
+    },
+  };
+}
+
+describe("client.fetch: a custom store whose permits throw on release", () => {
   /** The memory store's pacers, but every permit's release throws (after freeing the slot). */
   function throwingStore(): PacerStore {
-    const inner = memoryStore();
-    return {
-      pacerFor(id, config) {
-        const pacer = inner.pacerFor(id, config);
-        const failing = (permit: Permit): Permit => ({
-          ...permit,
-          release(outcome) {
-            permit.release(outcome);
-            throw new StoreFailure("release failed");
-          },
-        });
-        return {
-          acquire: async (options) => failing(await pacer.acquire(options)),
-          tryAcquire: () => {
-            const permit = pacer.tryAcquire?.();
-            return permit && failing(permit);
-          },
-          nextSendAt: () => pacer.nextSendAt(),
-          get waiting() {
-            return pacer.waiting;
-          },
-          isIdle: (now) => pacer.isIdle(now),
-        };
+    const failing = (permit: Permit): Permit => ({
+      ...permit,
+      release(outcome) {
+        permit.release(outcome);
+        throw new StoreFailure("release failed");
       },
-    };
+    });
+    return memoryStoreWith((pacer) => ({
+      acquire: async (options) => failing(await pacer.acquire(options)),
+      tryAcquire: () => {
+        const permit = pacer.tryAcquire?.();
+        return permit && failing(permit);
+      },
+    }));
   }
 
   it("rejects with the store's error after a response, or after a failed send", async () => {
@@ -404,29 +413,16 @@ describe("client.fetch: a custom store whose permits throw on release", () => {
 });
 
 describe("client.fetch: a custom store whose pacer throws when asked for a permit", () => {
-  class StoreFailure extends Error {}
-
   /** The memory store's pacers, but `tryAcquire` throws from its `n`th call on. */
   function storeFailingFrom(n: number): PacerStore {
-    const inner = memoryStore();
     let asked = 0;
-    return {
-      pacerFor(id, config) {
-        const pacer = inner.pacerFor(id, config);
-        return {
-          acquire: (options) => pacer.acquire(options),
-          tryAcquire: () => {
-            if (++asked >= n) throw new StoreFailure("store unreachable");
-            return pacer.tryAcquire?.();
-          },
-          nextSendAt: () => pacer.nextSendAt(),
-          get waiting() {
-            return pacer.waiting;
-          },
-          isIdle: (now) => pacer.isIdle(now),
-        };
+    return memoryStoreWith((pacer) => ({
+      acquire: (options) => pacer.acquire(options),
+      tryAcquire: () => {
+        if (++asked >= n) throw new StoreFailure("store unreachable");
+        return pacer.tryAcquire?.();
       },
-    };
+    }));
   }
 
   it("rejects with the store's error on the first attempt, and the call ends: its total timeout is stopped", async () => {
