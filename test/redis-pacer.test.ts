@@ -91,6 +91,23 @@ function timed(pacer: KeyPacer, options: { deadline?: number; signal?: AbortSign
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Resolves once Redis has run every command this test's stores sent so far. A release goes out on
+ * its own store's connection and another store's acquire on another: Redis orders commands within
+ * a connection, never across two, so a test that releases in one store and acquires in the next
+ * waits here first. (One PING per connection: its answer comes after everything sent before it.)
+ */
+const settled = () => Promise.all(open.map(({ client }) => client.ping()));
+
+/** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000) {
+  const stop = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > stop) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
 /** One key's state in Redis whose logs keep at most 3 arrivals one by one, spoken to directly. */
 function cappedKey(limit: Limit) {
   const client = new Redis(server.port, "127.0.0.1");
@@ -168,7 +185,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const released = Date.now();
     const result = refused.release(tooMany(300));
     expect(result.gate).toEqual({ waitMs: 300, reason: "retry-after" });
-    await sleep(20);
+    await settled();
     const other = timed(b);
     const { waitedMs } = await other.promise;
     expect(other.waits.map((w) => w.reason)).toEqual(["gate"]);
@@ -186,13 +203,13 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const second = await b.acquire();
     first.release(refusal());
     second.release(refusal());
-    await sleep(30);
+    await settled();
     expect(await meta("g:n")).toBe("1");
     // After the gate reopens, a send refused again is the next consecutive 429: max(100, 200·2).
     const third = await a.acquire();
     const released = Date.now();
     third.release(refusal());
-    await sleep(30);
+    await settled();
     expect(await meta("g:n")).toBe("2");
     const waiter = timed(b);
     const { permit } = await waiter.promise;
@@ -201,7 +218,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     expect(Date.now() - released).toBeLessThan(3_000);
     // A success of a send granted after the episode began starts the doubling over.
     permit.release(ok());
-    await sleep(30);
+    await settled();
     expect(await meta("g:n")).toBe("0");
   });
 
@@ -212,7 +229,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const probe = await a.acquire();
     expect(probe.probe).toBe(true);
     const waiter = timed(b);
-    await sleep(150);
+    await until("b to hear that it waits", () => waiter.waits.length > 0);
     expect(waiter.waits.map((w) => w.reason)).toEqual(["probe"]);
     probe.release(ok({ limit: 100, remaining: 99, resetMs: 10_000 }));
     const { permit, waitedMs } = await waiter.promise;
@@ -226,14 +243,14 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const observed = await a.acquire();
     const later = await a.acquire(); // in flight when the headers arrive: it may be counted already
     observed.release(ok({ limit: 100, remaining: 3, resetMs: 5_000 }));
-    await sleep(20);
+    await settled();
     const got: Permit[] = [];
     const waits: WaitInfo[] = [];
     const controller = new AbortController();
     const pending = Array.from({ length: 3 }, () =>
       b.acquire({ signal: controller.signal, onWait: (w) => waits.push(w) }).then((p) => got.push(p)),
     );
-    await sleep(200);
+    await until("the third acquire to hear that it waits", () => waits.length > 0);
     // 3 left, 1 of them taken by the send in flight: 2 more now, the third waits for the reset.
     expect(got).toHaveLength(2);
     expect(waits.map((w) => w.reason)).toEqual(["budget"]);
@@ -260,7 +277,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     // Its answer comes 800 ms later, after the three aged out of the log at about 1,900 ms.
     await sleep(800);
     permit.release(ok({ limit: 4, remaining: 0, resetMs: 1_000 }));
-    await sleep(30);
+    await settled();
     // Our sends alive at its grant explain the server's count, so the exact log decides: three
     // free now, not a wait for the reset a second away.
     expect(await meta("b:exp")).toBe("1");
@@ -275,12 +292,13 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const [a, b] = pacers as [KeyPacer, KeyPacer];
     (await a.acquire()).release({ kind: "unsent" });
     (await a.acquire()).release({ ...ok(), status: 401, counted: false });
+    await settled();
     const first = timed(b);
     const second = timed(b);
     await Promise.all([first.promise, second.promise]);
     expect([...first.waits, ...second.waits]).toEqual([]);
     const third = timed(a);
-    await sleep(150);
+    await until("the third acquire to hear that it waits", () => third.waits.length > 0);
     expect(third.waits.map((w) => w.reason)).toEqual(["window"]);
     (await first.promise).permit.release({ kind: "unsent" });
     await third.promise;
@@ -307,7 +325,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const { pacers } = fleet([{ limit: 100, windowMs: 10_000 }]);
     const [a, b] = pacers as [KeyPacer, KeyPacer];
     (await a.acquire()).release(tooMany(5_000));
-    await sleep(20);
+    await settled();
     const started = Date.now();
     const error = await b.acquire({ deadline: realClock.now() + 100 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PacerDeadlineError);
@@ -361,7 +379,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const [a, b] = pacers as [KeyPacer, KeyPacer];
     for (const pacer of [a, b, a, b]) (await pacer.acquire()).release(ok());
     (await a.acquire()).release(tooMany(100)); // CampOne counts the 429 too
-    await sleep(30);
+    await settled();
     expect(await meta("l:10000")).toBe("4");
   });
 
@@ -371,7 +389,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
       { limit: 60, windowMs: 1_000 },
     ]);
     (await pacers[0]!.acquire()).release(ok({ limit: 50, remaining: 49, resetMs: 60_000 }));
-    await sleep(30);
+    await settled();
     expect(await meta("l:60000")).toBe("50");
     expect(await meta("l:1000")).toBeNull();
   });
@@ -416,7 +434,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const [a, b] = pacers as [KeyPacer, KeyPacer];
     (await a.acquire()).release(ok({ limit: 1e20, remaining: 999_999_999_999_999, resetMs: 1e20 }));
     (await b.acquire()).release(tooMany(1e20));
-    await sleep(20);
+    await settled();
     const error = await a.acquire({ deadline: realClock.now() + 1_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PacerDeadlineError);
     expect((error as PacerDeadlineError).reason).toBe("gate");
@@ -426,9 +444,9 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const { pacers, meta } = fleet([{ limit: 10, windowMs: 2_000 }]);
     const [a, b] = pacers as [KeyPacer, KeyPacer];
     (await a.acquire()).release(ok({ limit: 10, remaining: 9, resetMs: 999_999_999_000 }));
-    await sleep(20);
+    await settled();
     (await b.acquire()).release(ok({ limit: 10, remaining: 8, resetMs: 2_000 }));
-    await sleep(20);
+    await settled();
     expect(await meta("b:seq")).toBe("1");
     expect(await meta("b:reset")).toBe("2000.000");
   });
@@ -436,7 +454,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
   it("names its Redis keys under the prefix after a hash, never after the API key, and lets them expire", async () => {
     const { pacers, client, names } = fleet([{ limit: 5, windowMs: 2_000 }]);
     (await pacers[0]!.acquire()).release(ok());
-    await sleep(30);
+    await settled();
     const keys = await client.keys(`${names.meta.slice(0, names.meta.indexOf("{"))}*`);
     expect(keys.length).toBeGreaterThanOrEqual(2);
     for (const key of keys) {
@@ -474,7 +492,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const probe = await theirs.pacerFor("idle key", { ...config, clock: realClock }).acquire();
     expect(probe.probe).toBe(true);
     const waiter = timed(kept);
-    await sleep(100);
+    await until("the swept pacer to hear that it waits", () => waiter.waits.length > 0);
     expect(waiter.waits.map((w) => w.reason)).toEqual(["probe"]);
     expect(mine.size).toBe(2);
     // …and hears the release on the key's channel (its timer is 20 s away).
@@ -504,9 +522,11 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     await sleep(50);
     await expect(pacer.acquire()).rejects.toBeInstanceOf(StoreUnavailableError);
     await busy;
-    await sleep(100);
     // Granted late, given back: nothing in flight, and the key's one slot is free.
-    expect(await client.zcard(lateNames.inflight)).toBe(0);
+    await until(
+      "the late grant to be given back",
+      async () => (await client.zcard(lateNames.inflight)) === 0,
+    );
     const permit = await pacer.acquire({ deadline: realClock.now() + 100 });
     expect(permit.seq).toBe(1);
   });
