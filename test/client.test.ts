@@ -153,6 +153,25 @@ describe("client.fetch", () => {
     expect(fetch.seen).toHaveLength(1);
   });
 
+  it("fails at once too when the Retry-After ends exactly at the deadline: a send then could not be answered", async () => {
+    const fetch = scriptedFetch([json(429, { detail: "x" }, { "retry-after": "60" })]);
+    const { client, clock } = setup(fetch, { totalTimeoutMs: 60_000 });
+    const start = clock.now();
+    const error = (await client.fetch("/bookings").catch((e: unknown) => e)) as RateLimitError;
+    expect(isRateLimitError(error)).toBe(true);
+    expect(error.retryAfterMs).toBe(60_000);
+    expect(clock.now()).toBe(start);
+  });
+
+  it("gives up on a 503 with the response when its Retry-After ends exactly at the deadline", async () => {
+    const fetch = scriptedFetch([json(503, {}, { "retry-after": "60" })]);
+    const { client, clock } = setup(fetch, { totalTimeoutMs: 60_000 });
+    const start = clock.now();
+    expect((await client.fetch("/sites")).status).toBe(503);
+    expect(clock.now()).toBe(start);
+    expect(fetch.seen).toHaveLength(1);
+  });
+
   it("resolves with the final 429 once the rate-limit retries are spent", async () => {
     const fetch = scriptedFetch(
       Array.from({ length: 3 }, () => json(429, { detail: "x" }, { "retry-after": "1" })),

@@ -167,6 +167,25 @@ describe("LocalKeyPacer: the gate", () => {
     expect(clock.now()).toBe(T0);
   });
 
+  it("counts a gate that opens exactly at the deadline as too late: a send then could not be answered in time", async () => {
+    const { pacer, clock } = pacerOnVirtualTime([{ limit: 1, windowMs: 1000 }]);
+    (await pacer.acquire()).release(tooMany(60_000));
+    // Alone: refused when asked.
+    const alone = await pacer.acquire({ deadline: T0 + 60_000 }).catch((e: unknown) => e);
+    expect(alone).toMatchObject({ reason: "gate", retryAfterMs: 60_000, retryAt: T0 + 60_000 });
+    expect(alone).toBeInstanceOf(PacerDeadlineError);
+    // Queued: refused when the head's time comes to equal it; a millisecond more is in time.
+    const waiting = pacer.acquire({ deadline: T0 + 60_001 });
+    await clock.advance(60_000);
+    const head = await waiting;
+    const queued = pacer.acquire({ deadline: T0 + 61_000 }).catch((e: unknown) => e);
+    const later = pacer.acquire({ deadline: T0 + 61_001 });
+    head.release(ok());
+    expect(await queued).toMatchObject({ reason: "window", retryAt: T0 + 61_000 });
+    await clock.advance(1_000);
+    expect((await later).grantedAt).toBe(T0 + 61_000);
+  });
+
   it("fails queued waiters whose deadline a new 429 puts out of reach, and keeps the others", async () => {
     const { pacer, clock } = pacerOnVirtualTime([{ limit: 1, windowMs: 1000 }]);
     const first = await pacer.acquire();

@@ -129,7 +129,7 @@ class Call implements AttemptListener, RetryCounts {
       // one's (a path the server does not count) closed nothing: the request waits itself.
       if (result.kind === "response" && !request.paced) {
         delayMs = result.retryAfterMs ?? transientBackoff(this.rateLimited, options.dialect.backoff);
-        if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
+        if (clock.now() + delayMs >= ctx.deadline) return finish(ctx, request, result, attempt);
       }
       this.rateLimited++;
     } else {
@@ -137,7 +137,7 @@ class Call implements AttemptListener, RetryCounts {
       delayMs = Math.max(serverDelay, transientBackoff(this.transient, options.dialect.backoff));
       this.transient++;
       // Sleeping past the deadline helps no one: give up now with what we have.
-      if (clock.now() + delayMs > ctx.deadline) return finish(ctx, request, result, attempt);
+      if (clock.now() + delayMs >= ctx.deadline) return finish(ctx, request, result, attempt);
     }
     emit(options.hooks, {
       type: "retry",

@@ -90,7 +90,7 @@ export class LocalKeyPacer implements KeyPacer {
       onWait?.({ reason: "window", ms: undefined });
     } else {
       // Alone in the queue, this request is the next to go: fail now if even that is too late.
-      if (this.queue.length === 0 && Number.isFinite(verdict.at) && verdict.at > deadline)
+      if (this.queue.length === 0 && Number.isFinite(verdict.at) && verdict.at >= deadline)
         return Promise.reject(this.deadlineError(verdict));
       onWait?.({ reason: verdict.reason, ms: finiteOrUndefined(verdict.at - this.clock.now()) });
     }
@@ -337,7 +337,7 @@ export class LocalKeyPacer implements KeyPacer {
     if (!Number.isFinite(verdict.at)) return;
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const waiter = this.queue[i]!;
-      if (waiter.deadline >= verdict.at) continue;
+      if (waiter.deadline > verdict.at) continue;
       this.queue.splice(i, 1);
       this.detach(waiter);
       waiter.reject(this.deadlineError(verdict));

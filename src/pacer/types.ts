@@ -61,7 +61,11 @@ export interface Permit {
 export interface AcquireOptions {
   /** Aborting removes the waiter from the queue and rejects with `signal.reason`. */
   signal?: AbortSignal | undefined;
-  /** Epoch milliseconds. If the key cannot send before it, acquire fails at once with `PacerDeadlineError`. */
+  /**
+   * Epoch milliseconds. If the key cannot send before it, acquire fails at once with
+   * `PacerDeadlineError`. Strictly before: a send at the deadline itself could not be answered
+   * before the call it belongs to times out.
+   */
   deadline?: number | undefined;
   /** Called once when the request has to wait, with the reason and the expected wait. */
   onWait?: ((info: WaitInfo) => void) | undefined;

@@ -385,7 +385,7 @@ export class RedisKeyPacer implements KeyPacer {
     if (!Number.isFinite(at)) return;
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const waiter = this.queue[i]!;
-      if (waiter.deadline >= at) continue;
+      if (waiter.deadline > at) continue;
       this.queue.splice(i, 1);
       this.detach(waiter);
       waiter.reject(
