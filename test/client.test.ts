@@ -140,28 +140,25 @@ describe("client.fetch", () => {
     expect(events.filter((e) => e.type === "wait" || e.type === "rate-limited")).toEqual([]);
   });
 
-  it("fails at once with retryAfterMs when the Retry-After lies beyond the total deadline", async () => {
-    const fetch = scriptedFetch([json(429, { detail: "x" }, { "retry-after": "3600" })]);
-    const { client, clock } = setup(fetch, { totalTimeoutMs: 60_000 });
-    const start = clock.now();
-    const error = (await client.fetch("/bookings").catch((e: unknown) => e)) as RateLimitError;
-    expect(isRateLimitError(error)).toBe(true);
-    expect(error.decidedLocally).toBe(true);
-    expect(error.retryAfterMs).toBe(3_600_000);
-    expect(error.attempts).toBe(1);
-    expect(clock.now()).toBe(start);
-    expect(fetch.seen).toHaveLength(1);
-  });
-
-  it("fails at once too when the Retry-After ends exactly at the deadline: a send then could not be answered", async () => {
-    const fetch = scriptedFetch([json(429, { detail: "x" }, { "retry-after": "60" })]);
-    const { client, clock } = setup(fetch, { totalTimeoutMs: 60_000 });
-    const start = clock.now();
-    const error = (await client.fetch("/bookings").catch((e: unknown) => e)) as RateLimitError;
-    expect(isRateLimitError(error)).toBe(true);
-    expect(error.retryAfterMs).toBe(60_000);
-    expect(clock.now()).toBe(start);
-  });
+  // A send at the deadline itself could not be answered before the call times out.
+  it.each([
+    ["3600", "beyond"],
+    ["60", "exactly at"],
+  ])(
+    "fails at once with retryAfterMs when a Retry-After of %s s ends %s the total deadline",
+    async (seconds) => {
+      const fetch = scriptedFetch([json(429, { detail: "x" }, { "retry-after": seconds })]);
+      const { client, clock } = setup(fetch, { totalTimeoutMs: 60_000 });
+      const start = clock.now();
+      const error = (await client.fetch("/bookings").catch((e: unknown) => e)) as RateLimitError;
+      expect(isRateLimitError(error)).toBe(true);
+      expect(error.decidedLocally).toBe(true);
+      expect(error.retryAfterMs).toBe(Number(seconds) * 1_000);
+      expect(error.attempts).toBe(1);
+      expect(clock.now()).toBe(start);
+      expect(fetch.seen).toHaveLength(1);
+    },
+  );
 
   it("gives up on a 503 with the response when its Retry-After ends exactly at the deadline", async () => {
     const fetch = scriptedFetch([json(503, {}, { "retry-after": "60" })]);
