@@ -220,7 +220,9 @@ export class LocalKeyPacer implements KeyPacer {
   ): ReleaseResult {
     const now = this.clock.now();
     this.lastActivity = now;
-    this.inFlightSeqs.splice(this.inFlightSeqs.indexOf(seq), 1);
+    // The list is in grant order: the send's place in it is the number of earlier sends unanswered.
+    const unansweredEarlier = this.inFlightSeqs.indexOf(seq);
+    removeAt(this.inFlightSeqs, unansweredEarlier);
     if (probe) this.probeInFlight = false;
     let result = NOTHING;
     if (outcome.kind === "unsent") {
@@ -231,7 +233,7 @@ export class LocalKeyPacer implements KeyPacer {
     } else {
       for (const w of this.windows) w.complete(now, outcome.counted);
       if (outcome.counted) this.budget.recordSend(sentAt, now);
-      this.learn(seq, sentAt, aliveAtGrant, now, outcome);
+      this.learn(seq, sentAt, aliveAtGrant, unansweredEarlier, now, outcome);
       if (outcome.status === 429) {
         const { waitMs, reason, newEpisode } = this.gate.close(now, seq, this.sentSeq - 1, {
           retryAfterMs: outcome.retryAfterMs,
@@ -252,6 +254,7 @@ export class LocalKeyPacer implements KeyPacer {
     seq: number,
     sentAt: number,
     aliveAtGrant: number,
+    unansweredEarlier: number,
     now: number,
     outcome: SendOutcome & { kind: "response" },
   ): void {
@@ -275,7 +278,6 @@ export class LocalKeyPacer implements KeyPacer {
     // would then hold the key until its reset, rounded up to a whole second.
     const ours = observed === this.described ? aliveAtGrant + (this.sentSeq - 1 - seq) : window.used(now);
     const explainedByUs = window.limit - snapshot.remaining <= ours;
-    const unansweredEarlier = this.unansweredBefore(seq);
     this.budget.observe(
       { seq, sentAt, observedAt: now, snapshot, explainedByUs, unansweredEarlier },
       this.sentSeq,
@@ -294,12 +296,6 @@ export class LocalKeyPacer implements KeyPacer {
     // The refused send is in the log when the server counts 429s (CampOne); it held one fewer.
     const held = window.countedSince(this.clock.now()) - 1;
     if (held >= 1 && held < window.limit) window.setLimit(held);
-  }
-
-  private unansweredBefore(seq: number): number {
-    let n = 0;
-    while (n < this.inFlightSeqs.length && this.inFlightSeqs[n]! < seq) n++;
-    return n;
   }
 
   private windowFor(windowMs: number | undefined): number {
@@ -378,6 +374,19 @@ function longestWindow(limits: readonly Limit[]): number {
   let best = 0;
   for (let i = 1; i < limits.length; i++) if (limits[i]!.windowMs > limits[best]!.windowMs) best = i;
   return best;
+}
+
+/**
+ * Removes `list[i]`. Not `splice`, which allocates an array of what it removed, once per response;
+ * responses mostly come in grant order, so `i` is mostly 0 and `shift` trims the array in place.
+ */
+function removeAt(list: number[], i: number): void {
+  if (i === 0) {
+    list.shift();
+    return;
+  }
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
+  list.pop();
 }
 
 function finiteOrUndefined(ms: number): number | undefined {
