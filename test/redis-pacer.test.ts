@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { realClock } from "../src/clock.js";
 import { campone, createClient, isRateLimitError, type RateLimitError } from "../src/index.js";
 import { startMockServer } from "../src/mock/index.js";
@@ -99,14 +99,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 const settled = () => Promise.all(open.map(({ client }) => client.ping()));
 
-/** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000) {
-  const stop = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > stop) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
+/** For `vi.waitFor`: what Redis' answer sets, polled rather than slept for. */
+const POLL = { timeout: 5_000, interval: 5 };
 
 /** One key's state in Redis whose logs keep at most 3 arrivals one by one, spoken to directly. */
 function cappedKey(limit: Limit) {
@@ -229,7 +223,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const probe = await a.acquire();
     expect(probe.probe).toBe(true);
     const waiter = timed(b);
-    await until("b to hear that it waits", () => waiter.waits.length > 0);
+    await vi.waitFor(() => expect(waiter.waits).not.toHaveLength(0), POLL);
     expect(waiter.waits.map((w) => w.reason)).toEqual(["probe"]);
     probe.release(ok({ limit: 100, remaining: 99, resetMs: 10_000 }));
     const { permit, waitedMs } = await waiter.promise;
@@ -250,7 +244,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const pending = Array.from({ length: 3 }, () =>
       b.acquire({ signal: controller.signal, onWait: (w) => waits.push(w) }).then((p) => got.push(p)),
     );
-    await until("the third acquire to hear that it waits", () => waits.length > 0);
+    await vi.waitFor(() => expect(waits).not.toHaveLength(0), POLL);
     // 3 left, 1 of them taken by the send in flight: 2 more now, the third waits for the reset.
     expect(got).toHaveLength(2);
     expect(waits.map((w) => w.reason)).toEqual(["budget"]);
@@ -298,7 +292,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     await Promise.all([first.promise, second.promise]);
     expect([...first.waits, ...second.waits]).toEqual([]);
     const third = timed(a);
-    await until("the third acquire to hear that it waits", () => third.waits.length > 0);
+    await vi.waitFor(() => expect(third.waits).not.toHaveLength(0), POLL);
     expect(third.waits.map((w) => w.reason)).toEqual(["window"]);
     (await first.promise).permit.release({ kind: "unsent" });
     await third.promise;
@@ -492,7 +486,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     const probe = await theirs.pacerFor("idle key", { ...config, clock: realClock }).acquire();
     expect(probe.probe).toBe(true);
     const waiter = timed(kept);
-    await until("the swept pacer to hear that it waits", () => waiter.waits.length > 0);
+    await vi.waitFor(() => expect(waiter.waits).not.toHaveLength(0), POLL);
     expect(waiter.waits.map((w) => w.reason)).toEqual(["probe"]);
     expect(mine.size).toBe(2);
     // …and hears the release on the key's channel (its timer is 20 s away).
@@ -523,10 +517,7 @@ describe.skipIf(!hasRedis)("redisStore: one key's state shared across processes"
     await expect(pacer.acquire()).rejects.toBeInstanceOf(StoreUnavailableError);
     await busy;
     // Granted late, given back: nothing in flight, and the key's one slot is free.
-    await until(
-      "the late grant to be given back",
-      async () => (await client.zcard(lateNames.inflight)) === 0,
-    );
+    await vi.waitFor(async () => expect(await client.zcard(lateNames.inflight)).toBe(0), POLL);
     const permit = await pacer.acquire({ deadline: realClock.now() + 100 });
     expect(permit.seq).toBe(1);
   });
