@@ -28,7 +28,7 @@ export const MAX_LOGGED = 16_384;
  * the server counts with: fixed windows, rolling windows or token buckets (docs/pacing.md).
  */
 export class RollingWindow {
-  /** Arrival times of counted sends, oldest first; a ring of capacity `times.length` ≤ `limit`, `maxLogged`. */
+  /** Arrival times of counted sends, oldest first; a ring of capacity `times.length` ≤ min(`limit`, `maxLogged`). */
   private times: number[];
   private head = 0;
   private size = 0;
