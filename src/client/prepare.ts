@@ -46,7 +46,9 @@ export function prepareRequest(
     return fromRequest.arrayBuffer().then((body) => prepareRequest(options, fromRequest, { ...init, body }));
   }
   const { url, path } = targetOf(options.baseUrl, fromRequest ? fromRequest.url : (input as string | URL));
-  const method = (init?.method ?? fromRequest?.method ?? "GET").toUpperCase();
+  // Not `"GET".toUpperCase()` on every call: V8 calls into C++ for it (~20 ns).
+  const given = init?.method ?? fromRequest?.method;
+  const method = given === undefined ? "GET" : given.toUpperCase();
   const headers = mergeHeaders(options.headers, fromRequest?.headers, init?.headers);
   const body: BodyInit | null = init?.body ?? null;
   return {
@@ -93,9 +95,17 @@ function mergeHeaders(
  */
 export function targetOf(baseUrl: URL, input: string | URL): { url: string; path: string } {
   if (typeof input === "string") {
-    const relative = withoutLeadingSlashes(input);
+    const slashes = leadingSlashes(input);
+    const relative = slashes === 0 ? input : input.slice(slashes);
     const pathEnd = plainPathEnd(relative);
-    if (pathEnd !== -1) return { url: baseUrl.href + relative, path: `/${relative.slice(0, pathEnd)}` };
+    if (pathEnd !== -1) {
+      // The path is cut out of the caller's string where it has a slash to begin with (`"/x"` is
+      // `"/x"` itself): a `"/"` joined to a slice is a rope, which V8 copies into a flat string at
+      // the dialect's first `startsWith`, on every request.
+      const path =
+        slashes === 0 ? `/${input.slice(0, pathEnd)}` : input.slice(slashes - 1, slashes + pathEnd);
+      return { url: baseUrl.href + relative, path };
+    }
   }
   const url = resolveUrl(baseUrl, input);
   return { url: url.href, path: pathBelow(baseUrl, url) };
@@ -121,7 +131,9 @@ export function resolveUrl(baseUrl: URL, input: string | URL): URL {
 
 /** An absolute URL as it is; anything else below the base's path. */
 function parseAgainst(baseUrl: URL, text: string): URL {
-  return /^[a-z][a-z0-9+.-]*:/i.test(text) ? new URL(text) : new URL(withoutLeadingSlashes(text), baseUrl);
+  return /^[a-z][a-z0-9+.-]*:/i.test(text)
+    ? new URL(text)
+    : new URL(text.slice(leadingSlashes(text)), baseUrl);
 }
 
 /**
@@ -134,11 +146,14 @@ export function pathBelow(baseUrl: URL, url: URL): string {
   return path.startsWith(base) ? path.slice(base.length - 1) : path;
 }
 
-/** A path relative to the base URL's path: `/api/x` under `https://h/v2/` is `https://h/v2/api/x`. */
-function withoutLeadingSlashes(path: string): string {
-  let start = 0;
-  while (path.charCodeAt(start) === SLASH) start++;
-  return start === 0 ? path : path.slice(start);
+/**
+ * How many slashes `path` begins with: without them it is relative to the base URL's path (`/api/x`
+ * under `https://h/v2/` is `https://h/v2/api/x`).
+ */
+function leadingSlashes(path: string): number {
+  let count = 0;
+  while (path.charCodeAt(count) === SLASH) count++;
+  return count;
 }
 
 /**
@@ -156,9 +171,17 @@ const DOT_SEGMENT = /(?:^|\/)\.\.?(?:[/?]|$)/;
 
 /** Where the path of a plain relative reference ends (at its `?`, or its length), or -1 when it is not one. */
 function plainPathEnd(text: string): number {
-  if (!PLAIN_REFERENCE.test(text) || DOT_SEGMENT.test(text)) return -1;
+  if (!PLAIN_REFERENCE.test(text) || hasDotSegment(text)) return -1;
   const queryAt = text.indexOf("?");
   return queryAt === -1 ? text.length : queryAt;
+}
+
+/**
+ * Whether `text` holds a dot segment. Most paths hold no `.` at all: looking for one (~10 ns) spares
+ * them the regular expression (~25 ns).
+ */
+function hasDotSegment(text: string): boolean {
+  return text.includes(".") && DOT_SEGMENT.test(text);
 }
 
 function isStream(body: BodyInit | null): boolean {
