@@ -9,6 +9,7 @@ import {
   isConnectionError,
   isRateLimitError,
   isTimeoutError,
+  LocalKeyPacer,
   memoryStore,
   type PacerStore,
   type Permit,
@@ -318,8 +319,28 @@ describe("client.fetch", () => {
     expect((await client.fetch("/x")).status).toBe(200);
   });
 
-  it("times an attempt on its own client's clock, when the key's pacer was made by a client on another", async () => {
+  it("paces clients of one key on different clocks apart: a test's fresh virtual clock never waits on an earlier one's", async () => {
     const store = memoryStore();
+    const shared = {
+      baseUrl: "https://api.example.test/",
+      apiKey: KEY,
+      dialect: campone({ limit: 1, windowMs: 60_000 }),
+      store,
+      fetch: async () => new Response("{}"),
+    };
+    const earlier = createClient({ ...shared, clock: createVirtualClock(0) });
+    const later = createClient({ ...shared, clock: createVirtualClock(0) });
+    closeAfterTest(earlier, later);
+    await earlier.fetch("/x"); // the minute's one request, on the earlier clock, which no one moves again
+    const sending = later.fetch("/x");
+    expect(later.waiting).toBe(0);
+    expect((await sending).status).toBe(200);
+  });
+
+  it("times an attempt on its own client's clock, when the key's pacer was made by a client on another", async () => {
+    // A custom store may share one pacer among clients whatever their clocks (memoryStore does not).
+    let pacer: KeyPacer | undefined;
+    const store: PacerStore = { pacerFor: (_id, config) => (pacer ??= new LocalKeyPacer(config)) };
     const shared = { baseUrl: "https://api.example.test/", apiKey: KEY, dialect: campone(), store };
     const first = createClient({ ...shared, fetch: async () => new Response("{}") });
     const clock = createVirtualClock(0);

@@ -96,4 +96,26 @@ describe("memoryStore", () => {
     expect(store.size).toBe(1);
     expect(store.pacerFor("k1", config)).not.toBe(first);
   });
+
+  it("gives callers on different clocks pacers of their own, each swept on its own clock", async () => {
+    const store = memoryStore();
+    const config = (clock: ReturnType<typeof createVirtualClock>) => ({
+      limits: [{ limit: 1, windowMs: 1000 }],
+      probeFirst: false,
+      backoff: { baseMs: 1, capMs: 1, factor: 2, retryAfterJitterMs: 0 },
+      clock,
+    });
+    const one = createVirtualClock(0);
+    const other = createVirtualClock(0);
+    const first = store.pacerFor("k", config(one));
+    const second = store.pacerFor("k", config(other));
+    expect(second).not.toBe(first);
+    expect(store.pacerFor("k", config(other))).toBe(second);
+    expect(store.size).toBe(2);
+    // Only the clock that moved finds its pacer idle.
+    await other.advance(120_000);
+    store.pacerFor("k2", config(other));
+    expect(store.pacerFor("k", config(one))).toBe(first);
+    expect(store.size).toBe(2); // "k" on the first clock, "k2" on the other
+  });
 });

@@ -137,8 +137,8 @@ class InFlight implements Timeout {
     const { ctx, request, base } = this;
     const { hooks, clock, transport } = ctx.options;
     if (base) emit(hooks, { type: "request", ...base, at: clock.now(), attempt: this.attempt });
-    // On the client's clock, never the permit's grant time: a key's pacer is shared by every client
-    // of the key in the process, and keeps the clock of the first.
+    // On the client's clock, never the permit's grant time: a custom store may share the key's pacer
+    // with clients on other clocks, and the pacer keeps the clock it was made with.
     ctx.attemptTimeouts.start(this);
     // Stays linked once settled: an abort of the call while the caller reads the body stops it.
     ctx.linkAttempt(this);

@@ -44,7 +44,8 @@ export type RunCall = <T>(
 export function createClient(options: ClientOptions): Client {
   const resolved = resolveOptions(options);
   const key = keyFingerprint(resolved.apiKey);
-  // Every client of the same dialect, base URL and key in the process shares one pacer.
+  // Every client of the same dialect, base URL and key in the process shares one pacer (the memory
+  // store gives clients on another clock, such as a test's virtual one, a pacer of their own).
   const pacer = resolved.store.pacerFor(`${resolved.dialect.name} ${resolved.baseUrl.href} ${key}`, {
     limits: resolved.dialect.limits,
     probeFirst: resolved.dialect.sendsRateLimitHeaders,

@@ -79,7 +79,7 @@ export interface ClientOptions {
   userAgent?: string;
   /**
    * Where the key's pacer lives.
-   * @default one in-memory store per process, so every client of a key shares its pacer
+   * @default one in-memory store per process, so every client of a key (on the same clock) shares its pacer
    */
   store?: PacerStore;
 }

@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.js";
 import { type KeyPacerConfig, LocalKeyPacer } from "./local-key-pacer.js";
 import type { KeyPacer } from "./types.js";
 
@@ -15,22 +16,41 @@ export interface PacerStore {
 /** Forget keys idle for longer than their longest window, checked at most this often. */
 const SWEEP_EVERY_MS = 60_000;
 
+/** The pacers made on one clock, and when they were last swept (on that clock). */
+interface OnClock {
+  pacers: Map<string, KeyPacer>;
+  lastSweep: number;
+}
+
 /**
- * The in-process store: every client of the same key in this process gets the same pacer, so
- * two clients never spend one budget twice. Keys idle longer than their longest window are
- * forgotten on a later call (no timer keeps the process alive for it).
+ * The in-process store: every client of the same key and clock in this process gets the same
+ * pacer, so two clients never spend one budget twice. Keys idle longer than their longest window
+ * are forgotten on a later call (no timer keeps the process alive for it).
+ *
+ * Clients on different clocks get different pacers: a pacer reads the clock it was made with, and
+ * times on two clocks cannot be compared. A test's client on a virtual clock of its own would
+ * otherwise wait on the clock of an earlier test that used the same key, which no one moves any more.
+ * The pacers of a clock that no client asks for again stay in the store: a sweep reads each clock's
+ * own time, and only a caller on that clock sweeps.
  */
 export function memoryStore(): PacerStore & { readonly size: number } {
-  const pacers = new Map<string, KeyPacer>();
-  let lastSweep = Number.NEGATIVE_INFINITY;
+  const clocks = new Map<Clock, OnClock>();
   return {
     get size() {
-      return pacers.size;
+      let size = 0;
+      for (const { pacers } of clocks.values()) size += pacers.size;
+      return size;
     },
     pacerFor(id, config) {
+      let onClock = clocks.get(config.clock);
+      if (!onClock) {
+        onClock = { pacers: new Map(), lastSweep: Number.NEGATIVE_INFINITY };
+        clocks.set(config.clock, onClock);
+      }
+      const { pacers } = onClock;
       const now = config.clock.now();
-      if (now - lastSweep >= SWEEP_EVERY_MS) {
-        lastSweep = now;
+      if (now - onClock.lastSweep >= SWEEP_EVERY_MS) {
+        onClock.lastSweep = now;
         for (const [key, pacer] of pacers) if (pacer.isIdle(now)) pacers.delete(key);
       }
       let pacer = pacers.get(id);
