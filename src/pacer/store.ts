@@ -30,22 +30,31 @@ interface OnClock {
  * Clients on different clocks get different pacers: a pacer reads the clock it was made with, and
  * times on two clocks cannot be compared. A test's client on a virtual clock of its own would
  * otherwise wait on the clock of an earlier test that used the same key, which no one moves any more.
- * The pacers of a clock that no client asks for again stay in the store: a sweep reads each clock's
- * own time, and only a caller on that clock sweeps.
+ * "The same clock" is the same object: the default real clock, or one clock passed to every client.
+ *
+ * A clock's pacers are held as long as the clock is (a `WeakMap`): those of a test's virtual clock
+ * go with it, though no caller on that clock will ever sweep them.
  */
 export function memoryStore(): PacerStore & { readonly size: number } {
-  const clocks = new Map<Clock, OnClock>();
+  const byClock = new WeakMap<Clock, OnClock>();
+  /** Every clock's pacers, for `size`: a `WeakMap` cannot be counted. A collected clock's leave it. */
+  const all = new Set<WeakRef<OnClock>>();
+  const forget = new FinalizationRegistry<WeakRef<OnClock>>((ref) => all.delete(ref));
   return {
+    /** The pacers held, on every clock still alive. */
     get size() {
       let size = 0;
-      for (const { pacers } of clocks.values()) size += pacers.size;
+      for (const ref of all) size += ref.deref()?.pacers.size ?? 0;
       return size;
     },
     pacerFor(id, config) {
-      let onClock = clocks.get(config.clock);
+      let onClock = byClock.get(config.clock);
       if (!onClock) {
         onClock = { pacers: new Map(), lastSweep: Number.NEGATIVE_INFINITY };
-        clocks.set(config.clock, onClock);
+        byClock.set(config.clock, onClock);
+        const ref = new WeakRef(onClock);
+        all.add(ref);
+        forget.register(onClock, ref);
       }
       const { pacers } = onClock;
       const now = config.clock.now();
