@@ -19,7 +19,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { HEADERS, PLAIN } from "./overhead.js";
 
-const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const headers = process.argv.includes("--headers");
 const WARM_UP = 100_000;
 const MEASURED = 50_000;
@@ -58,7 +58,7 @@ process.exit(0);
 
 /** Instructions callgrind counted in one run of the child. */
 function instructions(dir: string, calls: number): number {
-  const { stderr, error } = spawnSync(
+  const { stderr, error, status } = spawnSync(
     "valgrind",
     [
       "--tool=callgrind",
@@ -77,6 +77,8 @@ function instructions(dir: string, calls: number): number {
     { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] },
   );
   if (error) throw error;
+  // callgrind reports a count even of a run that failed: that count would mean nothing.
+  if (status !== 0) throw new Error(`the run under callgrind failed (exit ${status}):\n${stderr}`);
   const collected = /Collected : (\d+)/.exec(stderr)?.[1];
   if (collected === undefined) throw new Error(`callgrind printed no count:\n${stderr}`);
   return Number(collected);
