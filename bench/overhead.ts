@@ -7,8 +7,6 @@
  * reported.
  */
 
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { Dialect } from "pacekeeper";
 import * as thisBuild from "pacekeeper";
 import { Agent, request } from "undici";
@@ -57,13 +55,8 @@ export function bareFetch(name: string, path: string): Variant {
   };
 }
 
-/** A built pacekeeper: this checkout's, or another's (bench/compare-builds.ts). */
+/** The built pacekeeper (`dist/`), as users get it. */
 export type Build = typeof thisBuild;
-
-/** The `dist/` of another checkout, built (`npm ci && npm run build` there). */
-export async function loadBuild(dir: string): Promise<Build> {
-  return import(pathToFileURL(resolve(dir, "dist/index.js")).href);
-}
 
 /**
  * The preset the overhead is measured with, on a budget that never binds (a million a minute):
@@ -76,8 +69,7 @@ export function neverBinding(build: Build, withHeaders: boolean): Dialect {
 }
 
 /**
- * pacekeeper's `client.fetch` with `dialect` (a budget that never binds), on `path`; `build` is
- * the package it comes from (another build's, in bench/compare-builds.ts).
+ * pacekeeper's `client.fetch` with `dialect` (a budget that never binds), on `path`.
  */
 export function pacekeeperFetch(
   name: string,

@@ -17,10 +17,10 @@ import {
   createPacer,
   type Dialect,
   type KeyPacerConfig,
-  LocalKeyPacer,
   memoryStore,
   type SendOutcome,
 } from "pacekeeper";
+import { LocalKeyPacer } from "../src/pacer/local-key-pacer.js";
 import { median } from "./stats.js";
 
 export interface CostRow {

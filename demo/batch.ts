@@ -5,15 +5,12 @@
  */
 import { z } from "zod";
 import {
-  boothzen,
-  type Client,
-  campone,
   createKeyPool,
   createProgress,
-  type Dialect,
   type ProgressStream,
   type ProgressSummary,
-} from "../src/index.js";
+} from "../src/batch/index.js";
+import { boothzen, type Client, campone, type Dialect } from "../src/index.js";
 import { type AuditEntry, startMockServer } from "../src/mock/index.js";
 import { type CountingModel, idealMinimumMs, type Rule } from "./ideal-schedule.js";
 

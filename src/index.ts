@@ -1,61 +1,24 @@
-// The public surface of `pacekeeper`: named exports only. Internal modules not listed here
-// (src/client/*, the pacer's parts) may change between minor versions.
+// `pacekeeper`: the client, its dialects, errors, events, and the pacer's contract. Named exports
+// only; everything not listed here is internal and may change between minor versions.
+// Batch tooling is `pacekeeper/batch`, test helpers `pacekeeper/testing`.
 
-// Batch jobs: a key pool, worker threads, progress and logging (src/batch/).
-export {
-  createKeyPool,
-  createLogHooks,
-  createProgress,
-  isWorkerCrashedError,
-  type JobOutcome,
-  type KeyPool,
-  type KeyPoolFromClientsOptions,
-  type KeyPoolFromKeysOptions,
-  type KeyPoolKeyStats,
-  type KeyPoolOptions,
-  LOG_LEVELS,
-  type LogHooksOptions,
-  type LogLevelName,
-  type LogRecord,
-  type PinoLikeLogger,
-  type Progress,
-  type ProgressBudget,
-  type ProgressOptions,
-  type ProgressStream,
-  type ProgressSummary,
-  type RunInWorkersOptions,
-  runInWorkers,
-  type SerializedError,
-  serializeError,
-  serveWorkerJobs,
-  toLogRecord,
-  type WorkerBatchResult,
-  type WorkerClientContext,
-  WorkerCrashedError,
-  type WorkerJobHandler,
-} from "./batch/index.js";
+// The client.
 export type { Client } from "./client/create-client.js";
 export { createClient } from "./client/create-client.js";
 export type { ClientOptions, RetryOptions } from "./client/options.js";
 export type { QueryValue, RequestOptions } from "./client/request.js";
-export { type Clock, realClock } from "./clock.js";
-export type { ErrorBodyParser, ParsedErrorBody } from "./dialects/error-bodies.js";
-export type {
-  BackoffOptions,
-  BoothZenOptions,
-  CampOneOptions,
-  Dialect,
-  IetfOptions,
-} from "./dialects/index.js";
-export { boothzen, campone, ietf } from "./dialects/index.js";
+export type { FetchLike } from "./client/transport.js";
+export type { Clock } from "./clock/clock.js";
+export { type BoothZenOptions, boothzen } from "./dialects/boothzen.js";
+export { type CampOneOptions, campone } from "./dialects/campone.js";
+// Dialects: what pacekeeper knows of an API's rate limiting, as data.
+export type { BackoffOptions, Dialect } from "./dialects/dialect.js";
+export { type IetfOptions, ietf } from "./dialects/ietf.js";
+export type { HttpErrorName } from "./errors/brand.js";
+export { ConnectionError } from "./errors/connection-error.js";
+// Errors, and guards that recognise them across copies of the package.
+export type { ErrorBodyParser, ParsedErrorBody } from "./errors/error-body.js";
 export {
-  AuthenticationError,
-  ClientError,
-  ConnectionError,
-  createHttpError,
-  HttpError,
-  type HttpErrorCode,
-  type HttpErrorName,
   isAuthenticationError,
   isClientError,
   isConnectionError,
@@ -68,38 +31,49 @@ export {
   isResponseValidationError,
   isServerError,
   isTimeoutError,
+} from "./errors/guards.js";
+export { HttpError, type HttpErrorCode } from "./errors/http-error.js";
+export { PacekeeperError } from "./errors/pacekeeper-error.js";
+export { RateLimitError } from "./errors/rate-limit-error.js";
+export {
+  AuthenticationError,
+  ClientError,
   NotFoundError,
-  PacekeeperError,
   PermissionError,
-  RateLimitError,
+  ServerError,
+} from "./errors/status-errors.js";
+export { TimeoutError } from "./errors/timeout-error.js";
+export {
   type RequestPart,
   RequestValidationError,
   ResponseValidationError,
-  ServerError,
-  TimeoutError,
   type ValidationIssue,
-} from "./errors/index.js";
-// Not exported: the redaction helpers and error `…Init` shapes (src/errors/*), internal to the errors.
-export { keyFingerprint } from "./fingerprint.js";
-export { parseRetryAfter, readRateLimit } from "./headers/index.js";
+} from "./errors/validation-errors.js";
+// Events: the hooks' types, and the `diagnostics_channel` channels they are published on.
+export {
+  channels,
+  type GiveUpEvent,
+  type Hooks,
+  type PacekeeperEvent,
+  type RateLimitedEvent,
+  type RequestEvent,
+  type ResponseEvent,
+  type RetryEvent,
+  type WaitEvent,
+} from "./events/hooks.js";
+export { readRateLimit } from "./headers/read-rate-limit.js";
+
+// Headers: the parsers the client reads every response with.
+export { parseRetryAfter } from "./headers/retry-after.js";
 export type { RateLimitPolicy, RateLimitSnapshot } from "./headers/types.js";
-export type {
-  GiveUpEvent,
-  Hooks,
-  PacekeeperEvent,
-  RateLimitedEvent,
-  RequestEvent,
-  ResponseEvent,
-  RetryEvent,
-  WaitEvent,
-} from "./hooks.js";
-export { channels } from "./hooks.js";
+// The pacer: standalone use, and the contract a custom store implements.
 export { createPacer, type Pacer, type PacerOptions } from "./pacer/create-pacer.js";
 export { PacerDeadlineError } from "./pacer/deadline-error.js";
-export { type KeyPacerConfig, LocalKeyPacer } from "./pacer/local-key-pacer.js";
 export { memoryStore, type PacerStore } from "./pacer/store.js";
 export type {
   AcquireOptions,
+  KeyPacer,
+  KeyPacerConfig,
   Limit,
   Permit,
   ReleaseResult,
@@ -108,6 +82,3 @@ export type {
   WaitReason,
 } from "./pacer/types.js";
 export type { BackoffPolicy } from "./retry/backoff.js";
-export type { FetchLike } from "./transport.js";
-export { VERSION } from "./version.js";
-export { createVirtualClock, type VirtualClock } from "./virtual-clock.js";

@@ -4,18 +4,18 @@ import {
   type ClientOptions,
   campone,
   createClient,
-  createVirtualClock,
   ietf,
   isConnectionError,
   isRateLimitError,
   isTimeoutError,
-  LocalKeyPacer,
   memoryStore,
   type PacerStore,
   type Permit,
   type RateLimitError,
 } from "../src/index.js";
+import { LocalKeyPacer } from "../src/pacer/local-key-pacer.js";
 import type { KeyPacer } from "../src/pacer/types.js";
+import { createVirtualClock } from "../src/testing/index.js";
 import { scriptedClients } from "./helpers/scripted-client.js";
 import { json, refused, reset, scriptedFetch } from "./helpers/scripted-fetch.js";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createPacer, createVirtualClock, memoryStore, PacerDeadlineError } from "../src/index.js";
+import { createPacer, memoryStore, PacerDeadlineError } from "../src/index.js";
 import { LocalKeyPacer } from "../src/pacer/local-key-pacer.js";
+import { createVirtualClock } from "../src/testing/index.js";
 
 describe("createPacer: pacing any async work per key", () => {
   it("runs at most `limit` per window per key, keys independent, FIFO", async () => {

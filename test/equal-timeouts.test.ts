@@ -1,21 +1,21 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { equalTimeouts, type Timeout } from "../src/equal-timeouts.js";
-import { createVirtualClock } from "../src/virtual-clock.js";
+import { attemptTimeouts, type Timeout } from "../src/client/attempt-timeouts.js";
+import { createVirtualClock } from "../src/clock/virtual-clock.js";
 
 const T0 = 1_000_000;
 
 /** Starts a timeout calling `fire`; returns what stops it. */
 function starter(clock: ReturnType<typeof createVirtualClock>, ms: number) {
-  const timeouts = equalTimeouts(clock, ms);
+  const timeouts = attemptTimeouts(clock, ms);
   return (fire: () => void) => {
-    const timeout: Timeout = { at: 0, prev: undefined, next: undefined, fire };
+    const timeout: Timeout = { fire };
     timeouts.start(timeout);
     return () => timeouts.stop(timeout);
   };
 }
 
-describe("equalTimeouts: timeouts of one length on one timer", () => {
+describe("attemptTimeouts: timeouts of one length on one timer", () => {
   it("fires each timeout exactly `ms` after it started, unless stopped, and keeps no timer once none is left", async () => {
     const clock = createVirtualClock(T0);
     const start = starter(clock, 100);

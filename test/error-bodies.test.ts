@@ -1,14 +1,13 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { boothZenErrorBody, campOneErrorBody } from "../src/dialects/error-bodies.js";
 import {
-  boothZenErrorBody,
-  campOneErrorBody,
   type ErrorBodyParser,
   genericErrorBody,
   MAX_ERROR_BODY_BYTES,
   type ParsedErrorBody,
   parseJsonSafely,
-} from "../src/dialects/error-bodies.js";
+} from "../src/errors/error-body.js";
 
 const parsers: [string, ErrorBodyParser][] = [
   ["campOneErrorBody", campOneErrorBody],

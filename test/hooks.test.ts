@@ -1,12 +1,7 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  campone,
-  createClient,
-  createVirtualClock,
-  memoryStore,
-  type PacekeeperEvent,
-} from "../src/index.js";
+import { campone, createClient, memoryStore, type PacekeeperEvent } from "../src/index.js";
+import { createVirtualClock } from "../src/testing/index.js";
 import { json, reset, scriptedFetch } from "./helpers/scripted-fetch.js";
 
 const KEY = "key_live_hooks_00000001";

@@ -1,18 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { idealMinimumMs } from "../demo/ideal-schedule.js";
+import { createKeyPool, type KeyPool } from "../src/batch/index.js";
 import {
   boothzen,
   type Client,
   campone,
   createClient,
-  createKeyPool,
-  createVirtualClock,
-  type KeyPool,
   memoryStore,
   type PacekeeperEvent,
-  type VirtualClock,
 } from "../src/index.js";
 import { createMockApi } from "../src/mock/index.js";
+import { createVirtualClock, type VirtualClock } from "../src/testing/index.js";
 import { seededRandom, simulatedTransport } from "./helpers/simulated-transport.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];

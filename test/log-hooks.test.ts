@@ -1,19 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { createLogHooks, keyFingerprint, type LogRecord } from "../src/batch/index.js";
+import { LOG_LEVELS, toLogRecord } from "../src/batch/log-hooks.js";
 import {
   campone,
   createClient,
-  createLogHooks,
-  createVirtualClock,
   isConnectionError,
   isNotFoundError,
-  keyFingerprint,
-  LOG_LEVELS,
-  type LogRecord,
   memoryStore,
   type PacekeeperEvent,
-  toLogRecord,
 } from "../src/index.js";
 import { createMockApi } from "../src/mock/index.js";
+import { createVirtualClock } from "../src/testing/index.js";
 import { simulatedTransport } from "./helpers/simulated-transport.js";
 
 const KEY = "key_live_logging_s3cr3t_0001";

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { idealMinimumMs, type CountingModel as Model } from "../demo/ideal-schedule.js";
-import { boothzen, campone, createClient, createVirtualClock, memoryStore } from "../src/index.js";
+import { boothzen, campone, createClient, memoryStore } from "../src/index.js";
 import { createMockApi } from "../src/mock/index.js";
+import { createVirtualClock } from "../src/testing/index.js";
 import { runPool, seededRandom, simulatedTransport } from "./helpers/simulated-transport.js";
 
 const KEY = "key_live_simulation_0001";

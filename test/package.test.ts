@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { VERSION } from "../src/index.js";
+import { VERSION } from "../src/internal/version.js";
 
 const run = promisify(execFile);
 

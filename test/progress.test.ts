@@ -1,12 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import {
-  createProgress,
-  createVirtualClock,
-  type PacekeeperEvent,
-  type ProgressStream,
-  type VirtualClock,
-} from "../src/index.js";
+import { createProgress, type ProgressStream } from "../src/batch/index.js";
+import type { PacekeeperEvent } from "../src/index.js";
+import { createVirtualClock, type VirtualClock } from "../src/testing/index.js";
 
 const T0 = 1_700_000_000_000;
 

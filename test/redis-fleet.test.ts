@@ -1,7 +1,8 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { idealMinimumMs, type CountingModel as Model, type Rule } from "../demo/ideal-schedule.js";
-import { campone, createClient, realClock } from "../src/index.js";
+import { realClock } from "../src/clock/clock.js";
+import { campone, createClient } from "../src/index.js";
 import { type MockServer, startMockServer } from "../src/mock/index.js";
 import { redisStore } from "../src/redis/index.js";
 import { type Fleet, type RunOutcome, startFleet } from "./helpers/redis-fleet.js";

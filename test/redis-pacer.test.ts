@@ -1,11 +1,10 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
-import { realClock } from "../src/clock.js";
+import { realClock } from "../src/clock/clock.js";
 import { campone, createClient, isRateLimitError, type RateLimitError } from "../src/index.js";
 import { startMockServer } from "../src/mock/index.js";
 import { PacerDeadlineError } from "../src/pacer/deadline-error.js";
-import type { KeyPacerConfig } from "../src/pacer/local-key-pacer.js";
-import type { KeyPacer, Limit, Permit, SendOutcome, WaitInfo } from "../src/pacer/types.js";
+import type { KeyPacer, KeyPacerConfig, Limit, Permit, SendOutcome, WaitInfo } from "../src/pacer/types.js";
 import { type RedisStore, redisStore, StoreUnavailableError } from "../src/redis/index.js";
 import { keyNames } from "../src/redis/key-names.js";
 import { ScriptRunner } from "../src/redis/script-runner.js";

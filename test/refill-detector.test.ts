@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { BudgetObservation } from "../src/pacer/budget-observation.js";
 import { RefillDetector } from "../src/pacer/refill-detector.js";
-import type { BudgetObservation } from "../src/pacer/server-budget.js";
 
 /**
  * The detector reads only the sends between two observations (binary search over arrival times),

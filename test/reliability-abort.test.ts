@@ -12,11 +12,10 @@ import {
   type ClientOptions,
   campone,
   createClient,
-  createVirtualClock,
   type Dialect,
   memoryStore,
-  type VirtualClock,
 } from "../src/index.js";
+import { createVirtualClock, type VirtualClock } from "../src/testing/index.js";
 import { json } from "./helpers/scripted-fetch.js";
 
 const T0 = 1_700_000_000_000;

@@ -15,7 +15,6 @@ import {
   boothzen,
   campone,
   createClient,
-  createVirtualClock,
   type Dialect,
   type HttpError,
   ietf,
@@ -27,6 +26,7 @@ import {
   type PacekeeperEvent,
   type RateLimitSnapshot,
 } from "../src/index.js";
+import { createVirtualClock } from "../src/testing/index.js";
 import { scriptedFetch } from "./helpers/scripted-fetch.js";
 
 const MAX = Number.MAX_SAFE_INTEGER;

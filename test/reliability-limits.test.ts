@@ -5,12 +5,12 @@
  */
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { realClock } from "../src/clock/clock.js";
 import {
   boothzen,
   type ClientOptions,
   campone,
   createClient,
-  createVirtualClock,
   type HttpError,
   ietf,
   isHttpError,
@@ -18,9 +18,9 @@ import {
   isServerError,
   memoryStore,
   type RateLimitError,
-  realClock,
 } from "../src/index.js";
 import { RollingWindow } from "../src/pacer/rolling-window.js";
+import { createVirtualClock } from "../src/testing/index.js";
 import { json, scriptedFetch } from "./helpers/scripted-fetch.js";
 
 const KEY = "key_live_limits_0001";

@@ -6,7 +6,6 @@ import {
   type ClientOptions,
   campone,
   createClient,
-  createVirtualClock,
   isRateLimitError,
   memoryStore,
   NotFoundError,
@@ -14,6 +13,7 @@ import {
   ResponseValidationError,
   ServerError,
 } from "../src/index.js";
+import { createVirtualClock } from "../src/testing/index.js";
 import { json, scriptedFetch } from "./helpers/scripted-fetch.js";
 
 const KEY = "key_live_request_test_0001";

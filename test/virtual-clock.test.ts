@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createVirtualClock, type VirtualClock } from "../src/virtual-clock.js";
+import { createVirtualClock, type VirtualClock } from "../src/clock/virtual-clock.js";
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { keyFingerprint, type PacekeeperEvent, runInWorkers } from "../src/index.js";
+import { keyFingerprint, runInWorkers } from "../src/batch/index.js";
+import type { PacekeeperEvent } from "../src/index.js";
 import { type MockServer, startMockServer } from "../src/mock/index.js";
 
 // The worker modules import the built package (dist/), which `npm test` builds first (pretest).

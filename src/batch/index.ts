@@ -1,3 +1,6 @@
+// `pacekeeper/batch`: batch jobs over many keys — a key pool, worker threads, progress and log hooks.
+// Not exported: the routing rule, the worker protocol, the progress text and log record helpers.
+export { keyFingerprint } from "../internal/fingerprint.js";
 export {
   createKeyPool,
   type KeyPool,
@@ -8,12 +11,10 @@ export {
 } from "./key-pool.js";
 export {
   createLogHooks,
-  LOG_LEVELS,
   type LogHooksOptions,
   type LogLevelName,
   type LogRecord,
   type PinoLikeLogger,
-  toLogRecord,
 } from "./log-hooks.js";
 export {
   createProgress,
@@ -29,11 +30,10 @@ export {
   runInWorkers,
   type WorkerBatchResult,
 } from "./run-in-workers.js";
-export { type SerializedError, serializeError } from "./serialize-error.js";
+export type { SerializedError } from "./serialize-error.js";
 export { serveWorkerJobs, type WorkerClientContext, type WorkerJobHandler } from "./serve-worker-jobs.js";
 export {
   isWorkerCrashedError,
   WorkerCrashedError,
   type WorkerCrashedErrorInit,
 } from "./worker-crashed-error.js";
-// Not exported: pickKey (the routing rule), the worker protocol and the progress text helpers.

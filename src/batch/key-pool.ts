@@ -2,8 +2,8 @@ import type { z } from "zod";
 import { type Client, createClient } from "../client/create-client.js";
 import type { ClientOptions } from "../client/options.js";
 import type { RequestOptions } from "../client/request.js";
-import { type Clock, realClock } from "../clock.js";
-import { fn, nonEmptyString, plainObject, positiveInteger } from "../validate.js";
+import { type Clock, realClock } from "../clock/clock.js";
+import { fn, nonEmptyString, plainObject, positiveInteger } from "../internal/validate.js";
 import { type KeyLoad, pickKey } from "./pick-key.js";
 
 /** Options shared by both ways of making a pool. */

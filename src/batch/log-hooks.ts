@@ -1,5 +1,5 @@
-import type { Hooks, PacekeeperEvent } from "../hooks.js";
-import { fn, knownKeys, plainObject } from "../validate.js";
+import type { Hooks, PacekeeperEvent } from "../events/hooks.js";
+import { fn, knownKeys, plainObject } from "../internal/validate.js";
 import { formatDuration } from "./progress-format.js";
 
 /** pino's level names and numbers. */

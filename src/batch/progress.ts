@@ -1,6 +1,5 @@
-import { type Clock, realClock } from "../clock.js";
-import type { Hooks, PacekeeperEvent } from "../hooks.js";
-import type { Limit, WaitReason } from "../pacer/types.js";
+import { type Clock, realClock } from "../clock/clock.js";
+import type { Hooks, PacekeeperEvent } from "../events/hooks.js";
 import {
   fn,
   knownKeys,
@@ -8,7 +7,8 @@ import {
   plainObject,
   positiveInteger,
   positiveNumber,
-} from "../validate.js";
+} from "../internal/validate.js";
+import type { Limit, WaitReason } from "../pacer/types.js";
 import { fitLine, formatBar, formatDuration, formatRate } from "./progress-format.js";
 
 /** Where the reporter writes: `process.stderr`, a file stream, or a fake in tests. */

@@ -2,9 +2,9 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { keyFingerprint } from "../fingerprint.js";
-import { emit, type Hooks } from "../hooks.js";
-import { fn, nonEmptyString, nonNegativeNumber, plainObject, positiveInteger } from "../validate.js";
+import { emit, type Hooks } from "../events/hooks.js";
+import { keyFingerprint } from "../internal/fingerprint.js";
+import { fn, nonEmptyString, nonNegativeNumber, plainObject, positiveInteger } from "../internal/validate.js";
 import { type SerializedError, serializeError } from "./serialize-error.js";
 import { WorkerCrashedError } from "./worker-crashed-error.js";
 import {

@@ -1,8 +1,8 @@
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { Client } from "../client/create-client.js";
-import { type Clock, realClock } from "../clock.js";
-import type { Hooks } from "../hooks.js";
-import { fn, plainObject } from "../validate.js";
+import { type Clock, realClock } from "../clock/clock.js";
+import type { Hooks } from "../events/hooks.js";
+import { fn, plainObject } from "../internal/validate.js";
 import { serializeError } from "./serialize-error.js";
 import {
   type FromWorker,

@@ -2,7 +2,7 @@
  * What `runInWorkers` (the main thread) and `serveWorkerJobs` (each worker) say to each other.
  * Internal: both sides come from the same version of the package.
  */
-import type { PacekeeperEvent } from "../hooks.js";
+import type { PacekeeperEvent } from "../events/hooks.js";
 import type { SerializedError } from "./serialize-error.js";
 
 /**

@@ -1,10 +1,10 @@
-import type { Timeout } from "../equal-timeouts.js";
+import { emit, isObserved } from "../events/hooks.js";
 import { readRateLimit } from "../headers/read-rate-limit.js";
 import { parseRetryAfter } from "../headers/retry-after.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
-import { emit, isObserved } from "../hooks.js";
 import { PacerDeadlineError } from "../pacer/deadline-error.js";
 import type { Permit } from "../pacer/types.js";
+import type { Timeout } from "./attempt-timeouts.js";
 import type { CallContext } from "./context.js";
 import { discard } from "./discard.js";
 import { eventUrl } from "./event-url.js";
@@ -112,9 +112,6 @@ async function waitForPermit(
  * attempt was given up is discarded. A caller's own fetch always gets a signal.
  */
 class InFlight implements Timeout {
-  at = 0;
-  prev: Timeout | undefined = undefined;
-  next: Timeout | undefined = undefined;
   private settled = false;
   /** The transport's signal, where it cannot free an overdue request itself. */
   private readonly own: AbortController | undefined;

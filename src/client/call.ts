@@ -1,14 +1,15 @@
+import { emit } from "../events/hooks.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
-import { emit } from "../hooks.js";
 import { transientBackoff } from "../retry/backoff.js";
 import { type AttemptFailure, decideRetry, type RetryCounts } from "../retry/decide.js";
 import { type AttemptListener, type AttemptResult, sendAttempt } from "./attempt.js";
-import type { CallContext } from "./context.js";
+import { CallContext } from "./context.js";
 import { discard } from "./discard.js";
 import { eventUrl } from "./event-url.js";
 import { connectionFailed } from "./failures.js";
 import type { PreparedRequest } from "./prepare.js";
 import { MAX_REDIRECTS, redirectedRequest } from "./redirect.js";
+import type { ClientRuntime } from "./runtime.js";
 
 /** How a call ended with a response (any status): what `fetch` resolves with and `request` reads. */
 export interface CallResult {
@@ -21,29 +22,60 @@ export interface CallResult {
 }
 
 /**
- * One call: attempts until a response is final, a failure is not retryable, or the retry budget is
- * spent. Rate-limit waits belong to the key (the pacer's gate holds the next attempt); transient
- * waits belong to the request (a full-jitter backoff here, on the injected clock).
+ * Runs one call from start to end, for `client.fetch` and `client.request` alike: its context is
+ * opened (refused once the client is closed), its attempts run until a response is final, a
+ * failure is not retryable or the retry budget is spent, and `finish` turns the result into the
+ * call's value — a `Response` as it is, or a body read and parsed, still inside the call, so that
+ * an abort or the total timeout stops the read too. The context is closed when `finish` is done.
  *
- * The loop is ours, not p-retry's: p-retry 7 sleeps on the real `setTimeout` and measures
- * `maxRetryTime` on `performance.now()`, outside the injected clock, and has no per-attempt
- * server-given delay (p-retry#27). docs/design.md says more.
+ * Rate-limit waits belong to the key (the pacer's gate holds the next attempt); transient waits
+ * belong to the request (a full-jitter backoff here, on the injected clock). The loop is ours, not
+ * p-retry's: docs/design.md says why.
  */
-export function performCall(ctx: CallContext, first: PreparedRequest): Promise<CallResult> {
-  return new Promise((resolve, reject) => startCall(ctx, first, resolve, reject));
-}
-
-/**
- * Starts a call that ends in exactly one of `resolve` or `reject`, without a promise of its own:
- * `client.fetch` settles its promise from them, with the response.
- */
-export function startCall(
-  ctx: CallContext,
-  first: PreparedRequest,
-  resolve: (result: CallResult) => void,
-  reject: (reason: unknown) => void,
-): void {
-  new Call(ctx, first, resolve, reject).next();
+export function runCall<T>(
+  runtime: ClientRuntime,
+  request: PreparedRequest,
+  totalTimeoutMs: number | undefined,
+  finish: (result: CallResult, ctx: CallContext) => T | Promise<T>,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (runtime.closed) throw runtime.closed.reason;
+    const ctx = new CallContext(
+      runtime,
+      request,
+      totalTimeoutMs ?? runtime.options.totalTimeoutMs,
+      request.signal,
+    );
+    runtime.calls.add(ctx);
+    const end = () => {
+      runtime.calls.delete(ctx);
+      ctx.dispose();
+    };
+    const fail = (error: unknown) => {
+      end();
+      reject(error);
+    };
+    const succeed = (result: CallResult) => {
+      let value: T | Promise<T>;
+      try {
+        value = finish(result, ctx);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      // Most calls finish at once (`client.fetch`): then no promise stands between the response and the caller.
+      if (value instanceof Promise) {
+        value.then((v) => {
+          end();
+          resolve(v);
+        }, fail);
+      } else {
+        end();
+        resolve(value);
+      }
+    };
+    new Call(ctx, request, succeed, fail).next();
+  });
 }
 
 /**

@@ -1,9 +1,9 @@
-import { startTimer } from "../clock.js";
-import type { EqualTimeouts } from "../equal-timeouts.js";
-import type { ListNode } from "../linked-list.js";
+import { startTimer } from "../clock/clock.js";
 import type { KeyPacer } from "../pacer/types.js";
+import type { AttemptTimeouts } from "./attempt-timeouts.js";
 import { type FailedRequest, timedOut } from "./failures.js";
 import type { ResolvedOptions } from "./options.js";
+import type { ClientRuntime } from "./runtime.js";
 
 /**
  * One call in progress: what its attempts share (the client's options, the key's pacer) and how
@@ -12,10 +12,13 @@ import type { ResolvedOptions } from "./options.js";
  * A class rather than closures, and its `AbortSignal` made only when something needs one: a call
  * is made per request, on the hot path, and most calls end without being aborted.
  */
-export class CallContext implements ListNode<CallContext> {
-  /** Its neighbours among the client's calls in progress, which `close()` aborts. */
-  prev: CallContext | undefined;
-  next: CallContext | undefined;
+export class CallContext {
+  readonly options: ResolvedOptions;
+  readonly pacer: KeyPacer;
+  /** The key's fingerprint, the only name of the key that events carry. */
+  readonly key: string;
+  /** The attempts' timeouts (`options.timeoutMs`): the client's attempts share one timer. */
+  readonly attemptTimeouts: AttemptTimeouts;
   /** Attempts made so far: the total timeout's error reports them. */
   attempts = 0;
   /** Epoch ms (the clock's) by which the call must end; Infinity without a total timeout. */
@@ -32,17 +35,16 @@ export class CallContext implements ListNode<CallContext> {
   private readonly onCallerAbort: (() => void) | undefined;
 
   constructor(
-    readonly options: ResolvedOptions,
-    readonly pacer: KeyPacer,
-    /** The key's fingerprint, the only name of the key that events carry. */
-    readonly key: string,
-    /** The attempts' timeouts (`options.timeoutMs`): the client's attempts share one timer. */
-    readonly attemptTimeouts: EqualTimeouts,
+    runtime: ClientRuntime,
     request: FailedRequest,
     totalTimeoutMs: number | undefined,
     private readonly callerSignal: AbortSignal | undefined,
   ) {
-    const { clock } = options;
+    this.options = runtime.options;
+    this.pacer = runtime.pacer;
+    this.key = runtime.key;
+    this.attemptTimeouts = runtime.attemptTimeouts;
+    const { clock } = this.options;
     this.deadline = totalTimeoutMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + totalTimeoutMs;
     this.abortableByCaller = callerSignal !== undefined || totalTimeoutMs !== undefined;
     if (callerSignal?.aborted) this.abort(callerSignal.reason);

@@ -1,12 +1,11 @@
 import type { z } from "zod";
-import { equalTimeouts } from "../equal-timeouts.js";
-import { keyFingerprint } from "../fingerprint.js";
-import { LinkedList } from "../linked-list.js";
-import { startCall } from "./call.js";
-import { CallContext } from "./context.js";
+import { keyFingerprint } from "../internal/fingerprint.js";
+import { attemptTimeouts } from "./attempt-timeouts.js";
+import { runCall } from "./call.js";
 import { type ClientOptions, resolveOptions } from "./options.js";
 import { type PreparedRequest, prepareRequest } from "./prepare.js";
 import { type RequestOptions, requestJson } from "./request.js";
+import type { ClientRuntime } from "./runtime.js";
 
 export interface Client {
   /**
@@ -33,13 +32,6 @@ export interface Client {
   close(): Promise<void>;
 }
 
-/** Runs one call: its context lives exactly as long as the call. */
-export type RunCall = <T>(
-  request: PreparedRequest,
-  totalTimeoutMs: number | undefined,
-  body: (ctx: CallContext) => Promise<T>,
-) => Promise<T>;
-
 /** Makes a client of one API key. Options are validated here, so a mistake throws now, not later. */
 export function createClient(options: ClientOptions): Client {
   const resolved = resolveOptions(options);
@@ -52,57 +44,18 @@ export function createClient(options: ClientOptions): Client {
     backoff: resolved.dialect.backoff,
     clock: resolved.clock,
   });
-  const attemptTimeouts = equalTimeouts(resolved.clock, resolved.timeoutMs);
-  const inProgress = new LinkedList<CallContext>();
-  let closedReason: unknown;
-  let closed: Promise<void> | undefined;
+  const runtime: ClientRuntime = {
+    options: resolved,
+    pacer,
+    key,
+    attemptTimeouts: attemptTimeouts(resolved.clock, resolved.timeoutMs),
+    calls: new Set(),
+    closed: undefined,
+  };
+  let closing: Promise<void> | undefined;
 
-  // A call's context lives from `beginCall` to `endCall`, linked among the calls that `close()` aborts.
-  const beginCall = (request: PreparedRequest, totalTimeoutMs: number | undefined): CallContext => {
-    if (closed) throw closedReason;
-    const ctx = new CallContext(
-      resolved,
-      pacer,
-      key,
-      attemptTimeouts,
-      request,
-      totalTimeoutMs ?? resolved.totalTimeoutMs,
-      request.signal,
-    );
-    inProgress.push(ctx);
-    return ctx;
-  };
-  const endCall = (ctx: CallContext): void => {
-    inProgress.remove(ctx);
-    ctx.dispose();
-  };
-  const runCall: RunCall = async (request, totalTimeoutMs, body) => {
-    const ctx = beginCall(request, totalTimeoutMs);
-    try {
-      return await body(ctx);
-    } finally {
-      endCall(ctx);
-    }
-  };
-
-  // Not `runCall`: the response settles the call's promise in the turn it arrives, with no async
-  // function or promise between (each cost a turn and an allocation per request, docs/benchmarks.md).
   const fetchPrepared = (request: PreparedRequest): Promise<Response> =>
-    new Promise((resolve, reject) => {
-      const ctx = beginCall(request, undefined);
-      startCall(
-        ctx,
-        request,
-        (result) => {
-          endCall(ctx);
-          resolve(result.response);
-        },
-        (error) => {
-          endCall(ctx);
-          reject(error);
-        },
-      );
-    });
+    runCall(runtime, request, undefined, (result) => result.response);
 
   return {
     key,
@@ -117,19 +70,20 @@ export function createClient(options: ClientOptions): Client {
       } catch (error) {
         return Promise.reject(error);
       }
-      // Waited for only when it is a promise (a `Request` with a body): each turn costs.
+      // Waited for only when it is a promise (a `Request` with a body).
       return prepared instanceof Promise ? prepared.then(fetchPrepared) : fetchPrepared(prepared);
     },
     request(options: RequestOptions & { schema?: z.ZodType }) {
-      return requestJson(resolved, options, runCall);
+      return requestJson(runtime, options);
     },
     close() {
-      closed ??= (async () => {
-        closedReason = new DOMException("The pacekeeper client was closed", "AbortError");
-        for (const ctx of inProgress.toArray()) ctx.abort(closedReason);
+      closing ??= (async () => {
+        const reason = new DOMException("The pacekeeper client was closed", "AbortError");
+        runtime.closed = { reason };
+        for (const call of [...runtime.calls]) call.abort(reason);
         await resolved.transport.close();
       })();
-      return closed;
+      return closing;
     },
   } as Client;
 }

@@ -1,9 +1,7 @@
-import { type Clock, realClock } from "../clock.js";
+import { type Clock, realClock } from "../clock/clock.js";
 import type { Dialect } from "../dialects/dialect.js";
 import { ietf } from "../dialects/ietf.js";
-import type { Hooks } from "../hooks.js";
-import { defaultStore, type PacerStore } from "../pacer/store.js";
-import { customTransport, defaultTransport, type FetchLike, type Transport } from "../transport.js";
+import type { Hooks } from "../events/hooks.js";
 import {
   fn,
   knownKeys,
@@ -11,8 +9,10 @@ import {
   nonNegativeNumber,
   plainObject,
   positiveNumber,
-} from "../validate.js";
-import { VERSION } from "../version.js";
+} from "../internal/validate.js";
+import { VERSION } from "../internal/version.js";
+import { defaultStore, type PacerStore } from "../pacer/store.js";
+import { customTransport, defaultTransport, type FetchLike, type Transport } from "./transport.js";
 
 export interface RetryOptions {
   /**

@@ -1,13 +1,12 @@
 import { z } from "zod";
-import { parseJsonSafely } from "../dialects/error-bodies.js";
 import { createHttpError } from "../errors/create-http-error.js";
+import { parseJsonSafely } from "../errors/error-body.js";
 import { RequestValidationError, ResponseValidationError } from "../errors/validation-errors.js";
-import { type CallResult, emitGiveUp, performCall } from "./call.js";
+import { type CallResult, emitGiveUp, runCall } from "./call.js";
 import type { CallContext } from "./context.js";
-import type { RunCall } from "./create-client.js";
 import { connectionFailed } from "./failures.js";
-import type { ResolvedOptions } from "./options.js";
 import { prepareRequest, resolveUrl } from "./prepare.js";
+import type { ClientRuntime } from "./runtime.js";
 
 /** A query value: arrays repeat the parameter (`?id=1&id=2`); `undefined` and `null` leave it out. */
 export type QueryValue =
@@ -67,11 +66,8 @@ const requestShape = z.strictObject({
  * `client.request`: validates everything before a byte is sent (CampOne counts a 400 against
  * the key's budget, so a request that can only fail must never leave), then calls, then parses.
  */
-export async function requestJson(
-  options: ResolvedOptions,
-  input: RequestOptions,
-  runCall: RunCall,
-): Promise<unknown> {
+export async function requestJson(runtime: ClientRuntime, input: RequestOptions): Promise<unknown> {
+  const { options } = runtime;
   const method = (typeof input?.method === "string" ? input.method : "GET").toUpperCase();
   const invalid = (part: "path" | "query" | "headers" | "body", issues: z.core.$ZodIssue[]) =>
     new RequestValidationError({ issues, part, method, secrets: options.secrets });
@@ -108,8 +104,7 @@ export async function requestJson(
     signal: req.signal,
   });
 
-  return runCall(prepared, req.totalTimeoutMs, async (ctx) => {
-    const result = await performCall(ctx, prepared);
+  return runCall(runtime, prepared, req.totalTimeoutMs, async (result, ctx) => {
     const { response } = result;
     const text = await readBody(ctx, result);
     const common = {
@@ -154,7 +149,7 @@ export async function requestJson(
 }
 
 /**
- * The body as text. A body cut short (the connection reset mid-body, issue 7) is a `ConnectionError`,
+ * The body as text. A body cut short (the connection reset mid-body) is a `ConnectionError`,
  * as `docs/errors.md` promises, not undici's bare `TypeError: terminated`; an abort or the total
  * deadline during the read rejects with the signal's reason, as everywhere else.
  */
@@ -177,7 +172,7 @@ function parsePart(schema: z.ZodType, value: unknown, fail: (issues: z.core.$Zod
 
 /** One big page costs the same as one small page, but a page over the API's maximum is a 400 that counts. */
 function checkPageSize(
-  options: ResolvedOptions,
+  options: ClientRuntime["options"],
   query: Record<string, unknown> | undefined,
   fail: (issues: z.core.$ZodIssue[]) => Error,
 ): void {

@@ -1,9 +1,9 @@
 import { readDraft6Trio } from "../headers/ietf-draft6.js";
 import { readRateLimit } from "../headers/read-rate-limit.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
-import { BOOTHZEN_BACKOFF } from "../retry/backoff.js";
-import { knownKeys, positiveInteger } from "../validate.js";
-import { type BackoffOptions, type Dialect, mergeBackoff } from "./dialect.js";
+import { knownKeys, positiveInteger } from "../internal/validate.js";
+import { BOOTHZEN_BACKOFF, mergeBackoff } from "../retry/backoff.js";
+import type { BackoffOptions, Dialect } from "./dialect.js";
 import { boothZenErrorBody } from "./error-bodies.js";
 
 export interface BoothZenOptions extends BackoffOptions {

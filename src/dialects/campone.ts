@@ -1,6 +1,6 @@
-import { CAMPONE_BACKOFF } from "../retry/backoff.js";
-import { knownKeys, positiveInteger } from "../validate.js";
-import { type BackoffOptions, type Dialect, mergeBackoff } from "./dialect.js";
+import { knownKeys, positiveInteger } from "../internal/validate.js";
+import { CAMPONE_BACKOFF, mergeBackoff } from "../retry/backoff.js";
+import type { BackoffOptions, Dialect } from "./dialect.js";
 import { campOneErrorBody } from "./error-bodies.js";
 
 export interface CampOneOptions extends BackoffOptions {

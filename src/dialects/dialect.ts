@@ -1,8 +1,7 @@
+import type { ErrorBodyParser } from "../errors/error-body.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import type { Limit } from "../pacer/types.js";
-import { type BackoffPolicy, validateBackoffPolicy } from "../retry/backoff.js";
-import { knownKeys, plainObject } from "../validate.js";
-import type { ErrorBodyParser } from "./error-bodies.js";
+import type { BackoffPolicy } from "../retry/backoff.js";
 
 /**
  * Everything pacekeeper knows about an API's rate limiting, as data: a preset is a starting
@@ -50,21 +49,4 @@ export interface BackoffOptions {
    * attempt; `retryAfterJitterMs`: the most ever added on top of a server-given wait, in ms.
    */
   backoff?: Partial<BackoffPolicy>;
-}
-
-/** The preset's policy with the caller's overrides, checked now rather than at the first 429. */
-export function mergeBackoff(
-  defaults: BackoffPolicy,
-  overrides: Partial<BackoffPolicy> | undefined,
-): BackoffPolicy {
-  if (overrides === undefined) return defaults;
-  knownKeys("backoff", plainObject("backoff", overrides), [
-    "baseMs",
-    "capMs",
-    "factor",
-    "retryAfterJitterMs",
-  ]);
-  const merged = { ...defaults, ...overrides };
-  validateBackoffPolicy(merged);
-  return merged;
 }

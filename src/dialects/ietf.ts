@@ -1,8 +1,8 @@
+import { type ErrorBodyParser, genericErrorBody } from "../errors/error-body.js";
+import { fn, knownKeys, positiveInteger } from "../internal/validate.js";
 import type { Limit } from "../pacer/types.js";
-import { DEFAULT_BACKOFF } from "../retry/backoff.js";
-import { fn, knownKeys, positiveInteger } from "../validate.js";
-import { type BackoffOptions, type Dialect, mergeBackoff } from "./dialect.js";
-import { type ErrorBodyParser, genericErrorBody } from "./error-bodies.js";
+import { DEFAULT_BACKOFF, mergeBackoff } from "../retry/backoff.js";
+import type { BackoffOptions, Dialect } from "./dialect.js";
 
 export interface IetfOptions extends BackoffOptions {
   /**

@@ -1,5 +1,5 @@
-import { type ErrorBodyParser, genericErrorBody, type ParsedErrorBody } from "../dialects/error-bodies.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
+import { type ErrorBodyParser, genericErrorBody, type ParsedErrorBody } from "./error-body.js";
 import { HttpError, type HttpErrorInit } from "./http-error.js";
 import { validDelay } from "./normalize.js";
 import { RateLimitError } from "./rate-limit-error.js";

@@ -1,6 +1,6 @@
-import type { ParsedErrorBody } from "../dialects/error-bodies.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import { HTTP_ERROR_NAMES, type HttpErrorName, registerErrorClass } from "./brand.js";
+import type { ParsedErrorBody } from "./error-body.js";
 import { attemptCount, oneLine, truncate, validDelay } from "./normalize.js";
 import { PacekeeperError, type PacekeeperErrorOptions } from "./pacekeeper-error.js";
 import { createRedactor, type Redactor, redactUrl } from "./redact.js";

@@ -1,4 +1,3 @@
-export type { ErrorBodyParser, ParsedErrorBody } from "../dialects/error-bodies.js";
 export { HTTP_ERROR_NAMES, type HttpErrorName, PACEKEEPER_ERROR_BRAND } from "./brand.js";
 export { ConnectionError, type ConnectionErrorInit } from "./connection-error.js";
 export {
@@ -7,6 +6,7 @@ export {
   createLocalRateLimitError,
   type LocalRateLimitInput,
 } from "./create-http-error.js";
+export type { ErrorBodyParser, ParsedErrorBody } from "./error-body.js";
 export {
   isAuthenticationError,
   isClientError,

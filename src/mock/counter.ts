@@ -3,10 +3,6 @@
  * `token-bucket.ts`). Pure: every method takes the time, nothing reads a clock or arms a timer,
  * so the rules run on virtual time. Calls must come with non-decreasing `now`.
  */
-import { FixedWindow } from "./fixed-window.js";
-import { RollingWindow } from "./rolling-window.js";
-import { TokenBucket } from "./token-bucket.js";
-import type { CountingModel } from "./types.js";
 
 /** One limit (`limit` requests per `windowMs`) of one key. */
 export interface Counter {
@@ -20,17 +16,6 @@ export interface Counter {
   remaining(now: number): number;
   /** Milliseconds until the model's reset point (see each model). Never negative. */
   resetMs(now: number): number;
-}
-
-export function createCounter(model: CountingModel, limit: number, windowMs: number): Counter {
-  switch (model) {
-    case "rolling":
-      return new RollingWindow(limit, windowMs);
-    case "fixed":
-      return new FixedWindow(limit, windowMs);
-    case "bucket":
-      return new TokenBucket(limit, windowMs);
-  }
 }
 
 /** The outcome of one request against every limit of a key. */

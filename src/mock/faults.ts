@@ -4,7 +4,7 @@
  * the same seed; a script fixes the faults of the first requests exactly. What each fault does to an
  * exchange is in `fault-responses.ts` (the answer) and `fault-delivery.ts` (the wire).
  */
-import { describe } from "./options.js";
+import { describe } from "./describe.js";
 
 /** Every fault the mock can inject, in the order probabilities are laid out for a draw. */
 export const MOCK_FAULTS = [

@@ -4,7 +4,8 @@
  * per API key — not per IP, not per tenant".
  */
 import { type AuthFailure, parseBearer } from "./bearer.js";
-import { type Counter, createCounter } from "./counter.js";
+import type { Counter } from "./counter.js";
+import { createCounter } from "./create-counter.js";
 import { DEFAULT_TENANT, type ResolvedKey, type ResolvedOptions } from "./options.js";
 
 /** An authenticated caller. */

@@ -28,9 +28,9 @@ export function createMockHandlers(options: MockHandlersOptions): MockHandlers {
 }
 
 function loadMsw(): typeof import("msw") {
-  // The CommonJS build knows its `__filename`; the ES module build its `import.meta.url`. (Not
-  // `typeof require`: bundlers shim `require` in ES module output with a function that throws.)
-  const load = createRequire(typeof __filename === "string" ? __filename : import.meta.url);
+  // Resolved from this file, as an import of it would be (the CommonJS build gets `import.meta.url`
+  // from tsup's shim).
+  const load = createRequire(import.meta.url);
   try {
     return load("msw") as typeof import("msw");
   } catch (error) {

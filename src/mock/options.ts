@@ -3,6 +3,7 @@
  * name the option, thrown at start (STYLE.md, "Options and errors"), never on a later request.
  */
 import { isWellFormedToken } from "./bearer.js";
+import { describe } from "./describe.js";
 import { type ResolvedFaults, resolveFaults } from "./faults.js";
 import type { CountingModel, MockApiOptions, MockClock, MockDialect, MockKeyOptions } from "./types.js";
 
@@ -224,23 +225,6 @@ export function resolveBaseUrl(value: unknown): { origin: string; basePath: stri
     throw failure();
   }
   return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, "") };
-}
-
-/** ``\`0\` (number)``, the way p-queue names a bad value. */
-export function describe(value: unknown): string {
-  const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
-  let shown: string;
-  if (typeof value === "string") shown = JSON.stringify(value);
-  else if (typeof value === "function") shown = "function";
-  else if (type === "object" || type === "array") {
-    try {
-      shown = JSON.stringify(value) ?? String(value);
-    } catch {
-      shown = String(value);
-    }
-    if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
-  } else shown = String(value);
-  return `\`${shown}\` (${type})`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,8 +1,7 @@
-import { type Clock, realClock } from "../clock.js";
-import { mergeBackoff } from "../dialects/dialect.js";
-import { keyFingerprint } from "../fingerprint.js";
-import { type BackoffPolicy, DEFAULT_BACKOFF } from "../retry/backoff.js";
-import { fn, knownKeys, plainObject, positiveInteger } from "../validate.js";
+import { type Clock, realClock } from "../clock/clock.js";
+import { keyFingerprint } from "../internal/fingerprint.js";
+import { fn, knownKeys, plainObject, positiveInteger } from "../internal/validate.js";
+import { type BackoffPolicy, DEFAULT_BACKOFF, mergeBackoff } from "../retry/backoff.js";
 import { memoryStore, type PacerStore } from "./store.js";
 import type { AcquireOptions, Limit, Permit } from "./types.js";
 

@@ -1,5 +1,4 @@
-import type { Clock } from "../clock.js";
-import type { BackoffPolicy } from "../retry/backoff.js";
+import type { Clock } from "../clock/clock.js";
 import { PacerDeadlineError } from "./deadline-error.js";
 import { Gate } from "./gate.js";
 import { RollingWindow } from "./rolling-window.js";
@@ -7,23 +6,13 @@ import { ServerBudget } from "./server-budget.js";
 import type {
   AcquireOptions,
   KeyPacer,
+  KeyPacerConfig,
   Limit,
   Permit,
   ReleaseResult,
   SendOutcome,
   WaitReason,
 } from "./types.js";
-
-export interface KeyPacerConfig {
-  /** The key's limits as configured; the longest is the one `RateLimit-*` headers describe. */
-  limits: readonly Limit[];
-  /** Hold all but one request until the first response says whether the server sends budget headers. */
-  probeFirst: boolean;
-  /** Waits after a 429 (doubling, caps, jitter). */
-  backoff: BackoffPolicy;
-  clock: Clock;
-  random?: () => number;
-}
 
 interface Waiter {
   resolve(permit: Permit): void;

@@ -1,4 +1,4 @@
-import type { BudgetObservation } from "./server-budget.js";
+import type { BudgetObservation } from "./budget-observation.js";
 
 /** Compare observations at least this many token-times apart, so the refill outgrows the noise. */
 const SPAN_TOKENS = 8;

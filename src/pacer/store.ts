@@ -1,6 +1,6 @@
-import type { Clock } from "../clock.js";
-import { type KeyPacerConfig, LocalKeyPacer } from "./local-key-pacer.js";
-import type { KeyPacer } from "./types.js";
+import type { Clock } from "../clock/clock.js";
+import { LocalKeyPacer } from "./local-key-pacer.js";
+import type { KeyPacer, KeyPacerConfig } from "./types.js";
 
 /**
  * Where the pacers of keys live. The default keeps them in this process; a shared store (Redis,
@@ -72,5 +72,12 @@ export function memoryStore(): PacerStore & { readonly size: number } {
   };
 }
 
-/** The store every client uses unless told otherwise: one per process. */
-export const defaultStore = memoryStore();
+/**
+ * The store every client uses unless told otherwise: one per process, kept under a `Symbol.for` key so
+ * that the ES module and CommonJS builds, or two copies of the package, share it too (two stores
+ * would spend one key's budget twice).
+ */
+const DEFAULT_STORE = Symbol.for("pacekeeper.defaultStore");
+const shared = globalThis as { [DEFAULT_STORE]?: PacerStore };
+export const defaultStore: PacerStore = shared[DEFAULT_STORE] ?? memoryStore();
+shared[DEFAULT_STORE] = defaultStore;

@@ -1,4 +1,6 @@
+import type { Clock } from "../clock/clock.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
+import type { BackoffPolicy } from "../retry/backoff.js";
 
 /** One rate limit: at most `limit` requests in any `windowMs` milliseconds. */
 export interface Limit {
@@ -90,4 +92,16 @@ export interface KeyPacer {
   readonly waiting: number;
   /** Nothing waiting, nothing in flight, and no activity for longer than the longest window. */
   isIdle(now: number): boolean;
+}
+
+/** What a store makes a key's pacer from (`PacerStore.pacerFor`). */
+export interface KeyPacerConfig {
+  /** The key's limits as configured; the longest is the one `RateLimit-*` headers describe. */
+  limits: readonly Limit[];
+  /** Hold all but one request until the first response says whether the server sends budget headers. */
+  probeFirst: boolean;
+  /** Waits after a 429 (doubling, caps, jitter). */
+  backoff: BackoffPolicy;
+  clock: Clock;
+  random?: () => number;
 }

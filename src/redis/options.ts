@@ -6,7 +6,7 @@ import {
   nonNegativeNumber,
   plainObject,
   positiveNumber,
-} from "../validate.js";
+} from "../internal/validate.js";
 import type { StoreUnavailableError } from "./store-unavailable-error.js";
 
 export interface RedisStoreOptions {

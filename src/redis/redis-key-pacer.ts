@@ -1,9 +1,10 @@
-import type { Clock } from "../clock.js";
+import type { Clock } from "../clock/clock.js";
 import { PacerDeadlineError } from "../pacer/deadline-error.js";
-import { type KeyPacerConfig, LocalKeyPacer } from "../pacer/local-key-pacer.js";
+import { LocalKeyPacer } from "../pacer/local-key-pacer.js";
 import type {
   AcquireOptions,
   KeyPacer,
+  KeyPacerConfig,
   Permit,
   ReleaseResult,
   SendOutcome,

@@ -1,5 +1,5 @@
-import type { KeyPacerConfig } from "../pacer/local-key-pacer.js";
 import type { PacerStore } from "../pacer/store.js";
+import type { KeyPacerConfig } from "../pacer/types.js";
 import { keyNames } from "./key-names.js";
 import { type RedisStoreOptions, type RedisStoreWarning, resolveRedisStoreOptions } from "./options.js";
 import { RedisKeyPacer } from "./redis-key-pacer.js";

@@ -1,6 +1,5 @@
-import type { KeyPacerConfig } from "../pacer/local-key-pacer.js";
 import { MAX_LOGGED } from "../pacer/rolling-window.js";
-import type { SendOutcome } from "../pacer/types.js";
+import type { KeyPacerConfig, SendOutcome } from "../pacer/types.js";
 import type { KeyNames } from "./key-names.js";
 import { PACER_LUA } from "./lua.js";
 import { luaScript, type ScriptRunner } from "./script-runner.js";

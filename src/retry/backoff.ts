@@ -1,3 +1,5 @@
+import { knownKeys, plainObject } from "../internal/validate.js";
+
 /**
  * The backoff math: pure functions of the attempt number, the server's word and a random source.
  *
@@ -182,4 +184,21 @@ function nonNegative(value: number): number {
 
 function usable(ms: number | undefined): number | undefined {
   return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_MS) : undefined;
+}
+
+/** The preset's policy with the caller's overrides, checked now rather than at the first 429. */
+export function mergeBackoff(
+  defaults: BackoffPolicy,
+  overrides: Partial<BackoffPolicy> | undefined,
+): BackoffPolicy {
+  if (overrides === undefined) return defaults;
+  knownKeys("backoff", plainObject("backoff", overrides), [
+    "baseMs",
+    "capMs",
+    "factor",
+    "retryAfterJitterMs",
+  ]);
+  const merged = { ...defaults, ...overrides };
+  validateBackoffPolicy(merged);
+  return merged;
 }

@@ -1,6 +1,8 @@
 // A worker module for test/workers.test.ts: one CampOne client per worker, one request per job.
 // Plain JavaScript on the built package (`npm test` builds first), as a user's worker would be.
-import { campone, createClient, serveWorkerJobs } from "../../dist/index.js";
+
+import { serveWorkerJobs } from "../../dist/batch/index.js";
+import { campone, createClient } from "../../dist/index.js";
 
 /** The batch's `workerData`, as `createClient` receives it. */
 let workerData;

@@ -1,7 +1,7 @@
+import { createVirtualClock, type VirtualClock } from "../../src/clock/virtual-clock.js";
 import type { RateLimitSnapshot } from "../../src/headers/types.js";
 import { LocalKeyPacer } from "../../src/pacer/local-key-pacer.js";
 import type { Limit, Permit } from "../../src/pacer/types.js";
-import { createVirtualClock, type VirtualClock } from "../../src/virtual-clock.js";
 
 /** A key pacer on a fresh virtual clock, with jitter switched off so waits are exact. */
 export function pacerOnVirtualTime(

@@ -11,7 +11,8 @@
  */
 import { createInterface } from "node:readline";
 import { Redis } from "ioredis";
-import { boothzen, type Client, type Clock, campone, createClient, realClock } from "../../src/index.js";
+import { realClock } from "../../src/clock/clock.js";
+import { boothzen, type Client, type Clock, campone, createClient } from "../../src/index.js";
 import { type RedisStore, redisStore } from "../../src/redis/index.js";
 
 export interface WorkerBoot {

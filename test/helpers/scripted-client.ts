@@ -3,10 +3,10 @@ import {
   type ClientOptions,
   campone,
   createClient,
-  createVirtualClock,
   memoryStore,
   type PacekeeperEvent,
 } from "../../src/index.js";
+import { createVirtualClock } from "../../src/testing/index.js";
 import type { scriptedFetch } from "./scripted-fetch.js";
 
 /**

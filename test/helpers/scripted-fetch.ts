@@ -1,4 +1,4 @@
-import type { FetchLike } from "../../src/transport.js";
+import type { FetchLike } from "../../src/client/transport.js";
 
 export interface SeenRequest {
   url: string;

@@ -1,6 +1,6 @@
+import type { FetchLike } from "../../src/client/transport.js";
+import type { VirtualClock } from "../../src/clock/virtual-clock.js";
 import type { MockApi } from "../../src/mock/index.js";
-import type { FetchLike } from "../../src/transport.js";
-import type { VirtualClock } from "../../src/virtual-clock.js";
 
 /** A seeded uniform random source (mulberry32), so a simulation replays the same latencies. */
 export function seededRandom(seed: number): () => number {

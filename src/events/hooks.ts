@@ -1,6 +1,6 @@
 import { channel } from "node:diagnostics_channel";
-import type { RateLimitSnapshot } from "./headers/types.js";
-import type { WaitReason } from "./pacer/types.js";
+import type { RateLimitSnapshot } from "../headers/types.js";
+import type { WaitReason } from "../pacer/types.js";
 
 /** Fields every event carries. The key appears only as its fingerprint. */
 interface EventBase {

@@ -1,7 +1,7 @@
 /**
  * Throughput of K keys against one key, over real loopback:
  *
- *     npm run build && npx tsx bench/keys.ts
+ *     npm run bench:keys
  *
  * (the workers load the built package, as a user's compiled worker module would). For each
  * dialect: a fresh mock server with windows of a few seconds, and a batch of one-request jobs
@@ -15,10 +15,11 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { boothzen, type Client, campone, createClient, createKeyPool, runInWorkers } from "pacekeeper";
+import { boothzen, type Client, campone, createClient } from "pacekeeper";
+import { createKeyPool, runInWorkers } from "pacekeeper/batch";
 import { type MockServer, startMockServer } from "pacekeeper/mock";
-import { idealMinimumMs } from "../demo/ideal-schedule.js";
-import { presetFor } from "./config.js";
+import { idealMinimumMs } from "../../demo/ideal-schedule.js";
+import { presetFor } from "../config.js";
 
 type DialectName = "campone" | "boothzen";
 
@@ -64,15 +65,17 @@ async function oneRequest(client: Client, path: string): Promise<number> {
 
 /** The worker module: plain JavaScript on the built package, written to a temporary file. */
 function writeWorkerModule(): string {
-  const dist = new URL("../dist/index.js", import.meta.url);
+  const dist = new URL("../../dist/index.js", import.meta.url);
+  const batch = new URL("../../dist/batch/index.js", import.meta.url);
   if (!existsSync(dist)) {
-    console.error("bench/keys.ts: dist/ is missing; run `npm run build` first");
+    console.error("bench/tools/keys.ts: dist/ is missing; run `npm run build` first");
     process.exit(1);
   }
   const file = join(mkdtempSync(join(tmpdir(), "pacekeeper-bench-")), "worker.mjs");
   writeFileSync(
     file,
-    `import { boothzen, campone, createClient, serveWorkerJobs } from ${JSON.stringify(dist.href)};
+    `import { boothzen, campone, createClient } from ${JSON.stringify(dist.href)};
+import { serveWorkerJobs } from ${JSON.stringify(batch.href)};
 serveWorkerJobs({
   createClient: ({ apiKey, data: { url, setup } }) =>
     createClient({

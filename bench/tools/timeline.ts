@@ -2,11 +2,11 @@
  * A diagnostic, not part of `npm run bench`: runs pacekeeper alone against one scenario of the
  * benchmark and shows when the server received each window's requests, and why the client waited.
  *
- *   npx tsx bench/diagnose.ts [campone|fixed|rolling|bucket|scale] [--quick] [--repeat=N] [--redis]
+ *   npm run bench:timeline -- [campone|fixed|rolling|bucket|scale] [--quick] [--repeat=N] [--redis]
  *
  * ("scale": one key of the scale-across-keys runs, at their concurrency per key.) With `--redis`,
  * the key is shared through `pacekeeper/redis` by two clients, each with its own store and Redis
- * connection, as two processes would share it; the jobs alternate between them (bench/redis-server.ts
+ * connection, as two processes would share it; the jobs alternate between them (bench/tools/redis-server.ts
  * says which Redis). For each run:
  * the time over the server's minimum and when each window's requests arrived. For the run whose
  * window took longest to send (where a wait went wrong, if one did): arrivals per 100 ms, and every
@@ -16,11 +16,11 @@
 import { Redis } from "ioredis";
 import { createClient, type PacekeeperEvent } from "pacekeeper";
 import { type RedisStore, redisStore } from "pacekeeper/redis";
-import { benchConfig, jobPath, presetFor, rulesOf } from "./config.js";
-import { startServerHost } from "./host/index.js";
+import { benchConfig, jobPath, presetFor, rulesOf } from "../config.js";
+import { startServerHost } from "../host/index.js";
+import { runJobs } from "../run-jobs.js";
+import { idealMinimumMs } from "../server-model.js";
 import { redisUrl } from "./redis-server.js";
-import { runJobs } from "./run-jobs.js";
-import { idealMinimumMs } from "./server-model.js";
 
 const which = process.argv[2] ?? "campone";
 const repeat = Number(process.argv.find((a) => a.startsWith("--repeat="))?.split("=")[1] ?? 1);

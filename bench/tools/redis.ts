@@ -4,24 +4,18 @@
  * over loopback HTTP to the mock server, one at a time and 32 at once. Prints a table of medians
  * and, for each row, the median ratio Redis / in-memory of runs made back to back.
  *
- *   npx tsx bench/redis.ts [--quick]
+ *   npm run bench:redis [-- --quick]
  *
  * Uses `REDIS_URL` when set; otherwise starts a throwaway `redis-server` on a free loopback port
  * (it must be on PATH). Not a test: figures for docs/benchmarks.md, not assertions.
  */
 import { Redis } from "ioredis";
-import {
-  campone,
-  createClient,
-  type KeyPacerConfig,
-  memoryStore,
-  type PacerStore,
-  realClock,
-} from "pacekeeper";
+import { campone, createClient, type KeyPacerConfig, memoryStore, type PacerStore } from "pacekeeper";
 import { startMockServer } from "pacekeeper/mock";
 import { redisStore } from "pacekeeper/redis";
-import type { KeyPacer } from "../src/pacer/types.js";
-import { DEFAULT_BACKOFF } from "../src/retry/backoff.js";
+import { realClock } from "../../src/clock/clock.js";
+import type { KeyPacer } from "../../src/pacer/types.js";
+import { DEFAULT_BACKOFF } from "../../src/retry/backoff.js";
 import { redisUrl } from "./redis-server.js";
 
 const quick = process.argv.includes("--quick");

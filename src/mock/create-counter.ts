@@ -1,0 +1,17 @@
+import type { Counter } from "./counter.js";
+import { FixedWindow } from "./fixed-window.js";
+import { RollingWindow } from "./rolling-window.js";
+import { TokenBucket } from "./token-bucket.js";
+import type { CountingModel } from "./types.js";
+
+/** The counter of one limit, in the counting model the mock was started with. */
+export function createCounter(model: CountingModel, limit: number, windowMs: number): Counter {
+  switch (model) {
+    case "rolling":
+      return new RollingWindow(limit, windowMs);
+    case "fixed":
+      return new FixedWindow(limit, windowMs);
+    case "bucket":
+      return new TokenBucket(limit, windowMs);
+  }
+}
