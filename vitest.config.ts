@@ -1,11 +1,25 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Tests that compare real elapsed time with a server's minimum (over loopback, or across
- * processes on Redis). They run alone, after everything else, so that CPU-heavy files (the
- * 10,000-request soak, the property tests) do not slow the event loop they measure.
+ * Three projects, run in this order by `npm test`:
+ *
+ * - `unit`: in-process tests on virtual time or in-memory fakes, no build needed; `npm run test:unit`
+ *   runs these alone, for the inner loop.
+ * - `integration`: real processes, servers and packages: the built package (`dist/`), worker
+ *   threads, Redis, the CLI, the demo, the soak.
+ * - `timed`: tests that compare real elapsed time with a server's minimum (over loopback, or across
+ *   processes on Redis). They run alone, after everything else, so that CPU-heavy files do not slow
+ *   the event loop they measure.
  */
-const timed = ["test/client-loopback.test.ts", "test/redis-fleet.test.ts"];
+const timed = ["test/client/loopback.test.ts", "test/redis/fleet.test.ts"];
+const integration = [
+  "test/package/**/*.test.ts",
+  "test/redis/**/*.test.ts",
+  "test/batch/workers.test.ts",
+  "test/demo/**/*.test.ts",
+  "test/mock/cli.test.ts",
+  "test/client/reliability-soak.test.ts",
+];
 
 const shared = { testTimeout: 20_000, hookTimeout: 20_000, pool: "forks" } as const;
 
@@ -17,8 +31,17 @@ export default defineConfig({
           ...shared,
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: timed,
+          exclude: [...integration, ...timed],
           sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "integration",
+          include: integration,
+          exclude: timed,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -27,7 +50,7 @@ export default defineConfig({
           name: "timed",
           include: timed,
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],
