@@ -4,7 +4,7 @@
  *
  * Strategies are pluggable. "per-key clients" is what any user can do today: one
  * `createClient` per key, each running its share of the jobs, all at once. The key pool of
- * src/batch (issue 5: one queue routed to the key that can send soonest) is picked up here as
+ * src/batch (one queue routed to the key that can send soonest) is picked up here as
  * soon as `createKeyPool` is exported from src/index.ts; see `keyPoolStrategy`.
  */
 import * as pacekeeper from "pacekeeper";
@@ -66,7 +66,7 @@ export const perKeyClients: ScaleStrategy = {
   },
 };
 
-/** The part of issue 5's key pool this benchmark uses. */
+/** The part of the key pool this benchmark uses. */
 interface KeyPoolLike {
   fetch(input: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
@@ -79,7 +79,7 @@ type CreateKeyPool = (options: {
 }) => KeyPoolLike;
 
 /**
- * The hook for issue 5's key pool: one queue over all the keys, `createKeyPool({ apiKeys,
+ * The hook for the key pool: one queue over all the keys, `createKeyPool({ apiKeys,
  * baseUrl, dialect, concurrency })`, each job through `pool.fetch(path)`. Undefined until
  * src/index.ts exports `createKeyPool`; if its options change, adapt `CreateKeyPool` above.
  */

@@ -1,7 +1,7 @@
 import { authHeaders, type ClientUnderTest } from "./types.js";
 
 /**
- * The loop the BoothZen document recommends (001_a8ba0603275fc400.txt, "429 handling"), as
+ * The loop the BoothZen document recommends (its "429 handling" section), as
  * printed there, with types. It retries without end; the run's time cap stops it.
  */
 export async function callWithBackoff(fn: () => Promise<Response>, attempt = 0): Promise<Response> {

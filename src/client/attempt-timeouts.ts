@@ -16,7 +16,7 @@ export interface AttemptTimeouts {
  * The attempt timeouts of one client, which all last `ms`, on one timer. Started one after
  * another, they end in the order they started, so they form a queue (a `Set` keeps insertion
  * order) and only its head needs a timer. A timer per attempt cost the client a few per cent of
- * its throughput (docs/benchmarks.md). The timer stops when the queue empties, so an idle client
+ * its throughput (docs/design.md, "Performance"). The timer stops when the queue empties, so an idle client
  * keeps no timer alive.
  */
 export function attemptTimeouts(clock: Clock, ms: number): AttemptTimeouts {

@@ -50,8 +50,8 @@ export interface AttemptListener {
  *
  * Not a promise of its own: when the key may send at once (nearly always), the attempt is one
  * object from permit to result, and the transport's response reaches the call in the same turn.
- * Each promise between them cost an allocation and a turn of the microtask queue per request
- * (docs/benchmarks.md, "Overhead").
+ * Each promise between them costs a turn of the microtask queue per request (docs/design.md,
+ * "Performance").
  */
 export function sendAttempt(
   ctx: CallContext,
@@ -301,7 +301,7 @@ class InFlight implements Timeout {
  * `fetch`'s options for one send: only the members that differ from fetch's defaults, in an object
  * built by assignment rather than a conditional spread. Node's fetch converts every member it is
  * given (WebIDL), and objects built by assignment keep one of a few hidden classes, so its reading
- * of them stays fast; a spread-built one took V8's slow path when copied (~1 µs, docs/benchmarks.md).
+ * of them stays fast; a spread-built one takes V8's slow path (docs/design.md, "Performance").
  */
 function fetchInit(request: PreparedRequest, signal: AbortSignal | undefined): RequestInit {
   const init: RequestInit & { duplex?: "half" } = { headers: request.headers, redirect: "manual" };

@@ -83,9 +83,8 @@ export function runCall<T>(
  * ended (`AttemptListener`), and it decides — the call's result, or its next attempt.
  *
  * Written as attempt → decide → attempt rather than an async loop, and with no promise per attempt:
- * nearly every call ends with its first attempt, and each async frame or promise between the
- * transport and the caller cost an allocation and a turn of the microtask queue per request
- * (docs/benchmarks.md, "Overhead").
+ * nearly every call ends with its first attempt, and each promise between the transport and the
+ * caller costs a turn of the microtask queue per request (docs/design.md, "Performance").
  */
 class Call implements AttemptListener, RetryCounts {
   /** The number of the attempt being made, from 1. */

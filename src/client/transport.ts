@@ -35,9 +35,8 @@ export function defaultTransport(attemptTimeoutMs?: number): Transport {
     fetch(input, init) {
       agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128, headersTimeout });
       // The options are the client's own, made for this send: the dispatcher goes onto them, not
-      // onto a copy, and never by `{ ...init, dispatcher }`, which on Node 20 builds an object of a
-      // new hidden class every time, so fetch's reading of its options never stays fast
-      // (docs/benchmarks.md, "Overhead").
+      // onto a spread copy, whose new hidden class each time keeps fetch's reading of its options
+      // off V8's fast path (docs/design.md, "Performance").
       // (Node's RequestInit types `dispatcher` with its own bundled undici's types, not ours.)
       const options: { dispatcher?: unknown } = init ?? {};
       options.dispatcher = agent;

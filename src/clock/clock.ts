@@ -1,7 +1,7 @@
 /**
  * Time, injected. Every piece of pacing logic reads a `Clock` instead of `Date.now()` and
- * `setTimeout`, so an hour-long window can be tested in milliseconds, deterministically
- * (DESIGN.md, principle 5). The only timers of the library live here and in `virtual-clock.ts`.
+ * `setTimeout`, so an hour-long window can be tested in milliseconds, deterministically.
+ * The only timers of the library live here and in `virtual-clock.ts`.
  */
 export interface Clock {
   /** Milliseconds since the epoch. Never goes backwards. */

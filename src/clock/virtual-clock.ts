@@ -1,6 +1,6 @@
 /**
  * A `Clock` whose time only moves when told to, so that an hour of pacing runs in milliseconds and
- * the same test always sees the same schedule (DESIGN.md, principle 5). Tests of the library use it;
+ * the same test always sees the same schedule. Tests of the library use it;
  * users can use it to test their own integrations.
  *
  * Timers live in one binary heap ordered by (due time, registration order); an abort marks its

@@ -60,7 +60,7 @@ export function boothzen(options: BoothZenOptions = {}): Dialect {
 /**
  * BoothZen documents the draft -06 trio and no other field: it is read alone (three header reads
  * instead of every family's five), and every family only where the trio is missing, so that
- * headers, when present, still override the preset (DESIGN.md principle 1). Where a response
+ * headers, when present, still override the preset (the server is the authority). Where a response
  * carried both, the trio BoothZen documents wins over a draft -10 `RateLimit`.
  */
 function readBoothZenHeaders(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {

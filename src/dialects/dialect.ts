@@ -5,7 +5,7 @@ import type { BackoffPolicy } from "../retry/backoff.js";
 
 /**
  * Everything pacekeeper knows about an API's rate limiting, as data: a preset is a starting
- * guess that the server's own headers override (DESIGN.md principle 1).
+ * guess that the server's own headers override.
  */
 export interface Dialect {
   /** Stable name; part of the identity of a key's pacer. */

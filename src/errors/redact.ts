@@ -1,5 +1,5 @@
 /**
- * Keeping the API key out of errors (issue 7, "Secrets"). Two mechanisms:
+ * Keeping the API key out of errors. Two mechanisms:
  *
  * - `redactUrl` removes what *looks* secret in a URL whatever the key is: userinfo, the fragment,
  *   and the value of any query parameter whose name says key/token/secret/password/signature.

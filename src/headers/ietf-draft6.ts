@@ -20,8 +20,7 @@ import type { RateLimitPolicy, RateLimitSnapshot } from "./types.js";
 /**
  * The value of what servers send nearly always, an Integer Item and nothing else: 1 to 15 digits
  * (RFC 8941), read without the Structured Fields parser, which a paced response would otherwise run
- * several times. -1 for anything else, which takes the parser's path. A loop rather than a regular
- * expression and `Number`: about half their time (14 against 25 ns a field, on Node 20).
+ * several times. -1 for anything else, which takes the parser's path.
  */
 function bareDigits(value: string | null | undefined): number {
   if (typeof value !== "string" || value.length === 0 || value.length > 15) return -1;
@@ -106,9 +105,8 @@ export function readDraft6(headers: Headers, nowMs: number): RateLimitSnapshot |
 
 /**
  * `readDraft6` without `RateLimit-Policy`: the three fields alone, for an API that documents them
- * and no policy field (BoothZen). Two fewer `Headers.get` than every family's check, and undici's
- * `Headers.get` (WebIDL conversion, name check) is the largest single cost of a paced response in
- * the client (docs/benchmarks.md, "Overhead").
+ * and no policy field (BoothZen): two `Headers.get` fewer than every family's check, each of them
+ * a WebIDL conversion and a name check in undici (docs/design.md, "Performance").
  */
 export function readDraft6Trio(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
   return draft6(headers, nowMs, false);

@@ -1,5 +1,5 @@
 /**
- * BoothZen (`001_a8ba0603275fc400.txt`): per key, a main limit and a burst limit; the IETF RateLimit
+ * BoothZen (as its rate-limit documentation describes it): per key, a main limit and a burst limit; the IETF RateLimit
  * headers on every `/api/v1/*` response, errors included; 429 with `Retry-After`; `X-Request-Id` on
  * every response; the error shape `{"error": {"type", "code", "message", "request_id"}}`.
  */

@@ -1,5 +1,5 @@
 /**
- * CampOne (`000_68715d84a98c97f7.txt`): one rolling-hour budget per key, 429 with `Retry-After` and
+ * CampOne (as its rate-limit guide documents it): one rolling-hour budget per key, 429 with `Retry-After` and
  * `{"detail": …}`, no RateLimit headers, every authenticated request counted, 401 not counted.
  * Errors use the same `{"detail": "…"}` shape as the document's 429.
  */

@@ -1,6 +1,6 @@
 /**
  * Validation of the mock's options: one defaults object per dialect, then precise messages that
- * name the option, thrown at start (STYLE.md, "Options and errors"), never on a later request.
+ * name the option, thrown at start, never on a later request.
  */
 import { isWellFormedToken } from "./bearer.js";
 import { describe } from "./describe.js";

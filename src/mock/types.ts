@@ -1,13 +1,13 @@
 /**
  * The public types of `pacekeeper/mock`. The mock servers share no code with the client
- * (DESIGN.md: they are its adversary in tests), so nothing here is imported from outside `src/mock/`.
+ * (they are its adversary in tests), so nothing here is imported from outside `src/mock/`.
  */
 import type { RequestHandler } from "msw";
 import type { MockFault, MockFaultOptions } from "./faults.js";
 
 export type { MockFault, MockFaultOptions } from "./faults.js";
 
-/** Which API the mock reproduces: CampOne (`000_68715d84a98c97f7.txt`) or BoothZen (`001_a8ba0603275fc400.txt`). */
+/** Which API the mock reproduces: CampOne or BoothZen, as each API's rate-limit documentation describes it. */
 export type MockDialect = "campone" | "boothzen";
 
 /**

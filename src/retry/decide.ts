@@ -25,7 +25,7 @@ export type RetryDecision =
   | { retry: true; budget: "transient" };
 
 /**
- * Whether a failed attempt is tried again (DESIGN.md principle 4: nothing is lost, nothing is
+ * Whether a failed attempt is tried again (nothing is lost, nothing is
  * sent twice that the server may have processed):
  * - a 429 always may be: the server did not process the request;
  * - a transient status, a connection failure or a timeout only when sending twice is harmless

@@ -1,5 +1,5 @@
 /**
- * Abort at every stage (issue 7): waiting for the local window, for the server's budget, for the
+ * Abort at every stage: waiting for the local window, for the server's budget, for the
  * probe, at the gate, in flight, during the backoff, while the body is read. Each time the call
  * rejects at once (no virtual time passes) with the signal's reason, the key's other waiters keep
  * their order, and no budget slot leaks: the next sends go exactly when the freed budget allows, and

@@ -1,5 +1,5 @@
 /**
- * The mocks' fault mode (issue 7): every fault does what docs/mock-servers.md says on each front, the
+ * The mocks' fault mode: every fault does what docs/mock-servers.md says on each front, the
  * draw is deterministic under a seed, and the audit log says which fault each request got and whether
  * the API processed it.
  */

@@ -1,5 +1,5 @@
 /**
- * Fuzz (issue 7): the header parsers and each dialect's error-body parsing, fed arbitrary strings,
+ * Fuzz: the header parsers and each dialect's error-body parsing, fed arbitrary strings,
  * never throw and never yield a NaN, negative or infinite wait; through the client, a body that is not
  * what the dialect promises still ends the call in a typed error of the status's class, and no wait
  * the client then reports or keeps is NaN.

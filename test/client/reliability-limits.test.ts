@@ -1,5 +1,5 @@
 /**
- * Limits of input (issue 7): an absurd `Retry-After` is capped by the caller's deadline, a wait of a
+ * Limits of input: an absurd `Retry-After` is capped by the caller's deadline, a wait of a
  * year never overflows a timer, hostile JSON reaches no prototype, and neither a huge number in a
  * header nor a huge or deeply nested body breaks a call.
  */

@@ -1,5 +1,5 @@
 /**
- * Secrets (issue 7): the API key never appears in an error — message, properties, `util.inspect`,
+ * Secrets: the API key never appears in an error — message, properties, `util.inspect`,
  * JSON, stack, cause — nor in a hook event or a `diagnostics_channel` message, in any of the forms a
  * server or a URL reflects it in; and it never reaches another origin, by an absolute URL, a path the
  * URL parser reads as another host, or a redirect (two loopback servers).

@@ -1,5 +1,5 @@
 /**
- * Soak (issue 7): 10 000 mixed calls — GETs, POSTs with and without an idempotency key, through
+ * Soak: 10 000 mixed calls — GETs, POSTs with and without an idempotency key, through
  * `client.request` and `client.fetch` — at concurrency 64 over real loopback HTTP, through a BoothZen
  * mock that gives 5 % of requests a fault. Every call ends in a result or a typed error; no POST
  * without an idempotency key is sent again once it may have reached the server (the mock's audit

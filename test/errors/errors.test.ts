@@ -3,14 +3,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { boothZenErrorBody, campOneErrorBody } from "../../src/dialects/error-bodies.js";
+import { PACEKEEPER_ERROR_BRAND } from "../../src/errors/brand.js";
+import { ConnectionError } from "../../src/errors/connection-error.js";
 import {
-  AuthenticationError,
-  ClientError,
-  ConnectionError,
   type CreateHttpErrorInput,
   createHttpError,
   createLocalRateLimitError,
-  HttpError,
+} from "../../src/errors/create-http-error.js";
+import {
   isAuthenticationError,
   isClientError,
   isConnectionError,
@@ -23,18 +23,20 @@ import {
   isResponseValidationError,
   isServerError,
   isTimeoutError,
-  MAX_BODY_TEXT_CHARS,
+} from "../../src/errors/guards.js";
+import { HttpError, MAX_BODY_TEXT_CHARS } from "../../src/errors/http-error.js";
+import { PacekeeperError } from "../../src/errors/pacekeeper-error.js";
+import { RateLimitError } from "../../src/errors/rate-limit-error.js";
+import { redactUrl } from "../../src/errors/redact.js";
+import {
+  AuthenticationError,
+  ClientError,
   NotFoundError,
-  PACEKEEPER_ERROR_BRAND,
-  PacekeeperError,
   PermissionError,
-  RateLimitError,
-  RequestValidationError,
-  ResponseValidationError,
-  redactUrl,
   ServerError,
-  TimeoutError,
-} from "../../src/errors/index.js";
+} from "../../src/errors/status-errors.js";
+import { TimeoutError } from "../../src/errors/timeout-error.js";
+import { RequestValidationError, ResponseValidationError } from "../../src/errors/validation-errors.js";
 import type { RateLimitSnapshot } from "../../src/headers/types.js";
 
 const CAMPONE_429 = '{ "detail": "Request was throttled. Expected available in 600 seconds." }';

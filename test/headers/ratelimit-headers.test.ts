@@ -4,7 +4,7 @@ import { boothzen } from "../../src/dialects/boothzen.js";
 import { resetToMs } from "../../src/headers/field-values.js";
 import { parseDraft6Limit, parseSfIntegerField, readDraft6 } from "../../src/headers/ietf-draft6.js";
 import { parseDraft10Limits, parseDraft10Policies, readDraft10 } from "../../src/headers/ietf-draft10.js";
-import { readRateLimit } from "../../src/headers/index.js";
+import { readRateLimit } from "../../src/headers/read-rate-limit.js";
 import { parseSfList } from "../../src/headers/structured-fields.js";
 import type { RateLimitSnapshot } from "../../src/headers/types.js";
 import { readXRateLimit } from "../../src/headers/x-ratelimit.js";

@@ -1,5 +1,5 @@
 /**
- * The soak of issue 7, shared by `test/reliability-soak.test.ts` (10 000 calls in the test process)
+ * The soak, shared by `test/client/reliability-soak.test.ts` (10 000 calls in the test process)
  * and `fault-soak-child.ts` (a smaller one in a child process that must then exit by itself):
  * mixed calls — GETs, POSTs with and without an idempotency key, through `client.request` and
  * `client.fetch` — over real loopback HTTP to a BoothZen mock in fault mode. Every call carries a

@@ -1,5 +1,5 @@
 /**
- * BoothZen's rules (001_a8ba0603275fc400.txt), driven over real loopback HTTP and through msw, on a
+ * BoothZen's rules (its rate-limit documentation), driven over real loopback HTTP and through msw, on a
  * virtual clock.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * CampOne's rules (000_68715d84a98c97f7.txt), driven over real loopback HTTP and through msw, on a
+ * CampOne's rules (its rate-limit guide), driven over real loopback HTTP and through msw, on a
  * virtual clock.
  */
 import { describe, expect, it } from "vitest";
