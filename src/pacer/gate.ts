@@ -3,9 +3,16 @@ import { type BackoffPolicy, rateLimitWait } from "../retry/backoff.js";
 /** Why the gate closed, as hooks report it. */
 export type GateReason = "retry-after" | "reset" | "backoff";
 
+/** The gate's state as plain data. */
+export interface GateState {
+  openAtMs: number;
+  consecutive: number;
+  episodeLastSeq: number;
+}
+
 /**
  * A key's gate: a 429 closes it for every request of the key, queued or new, until the server's
- * `Retry-After` has passed (DESIGN.md principle 3; the lesson of octokit/plugin-throttling#629).
+ * `Retry-After` has passed (the lesson of octokit/plugin-throttling#629).
  *
  * 429s count as one episode while they answer sends granted before the gate closed: a burst of
  * concurrent requests refused together is one refusal, not thirty-two, and doubles nothing.
@@ -13,15 +20,23 @@ export type GateReason = "retry-after" | "reset" | "backoff";
  * wait (CampOne: "on the next failure double the wait"); a success of such a send resets it.
  */
 export class Gate {
-  private openAtMs = Number.NEGATIVE_INFINITY;
-  private consecutive = 0;
+  private openAtMs: number;
+  private consecutive: number;
   /** The last send sequence number granted when the current episode began. */
-  private episodeLastSeq = -1;
+  private episodeLastSeq: number;
 
   constructor(
     private readonly policy: BackoffPolicy,
-    private readonly random: () => number = Math.random,
-  ) {}
+    state?: GateState,
+  ) {
+    this.openAtMs = state?.openAtMs ?? Number.NEGATIVE_INFINITY;
+    this.consecutive = state?.consecutive ?? 0;
+    this.episodeLastSeq = state?.episodeLastSeq ?? -1;
+  }
+
+  toState(): GateState {
+    return { openAtMs: this.openAtMs, consecutive: this.consecutive, episodeLastSeq: this.episodeLastSeq };
+  }
 
   get openAt(): number {
     return this.openAtMs;
@@ -32,14 +47,15 @@ export class Gate {
   }
 
   /**
-   * A 429 answered send `seq`; `lastGrantedSeq` is the newest send granted so far.
-   * Returns how long the key now waits, and on what grounds.
+   * A 429 answered send `seq`; `lastGrantedSeq` is the newest send granted so far; `draw`, a uniform
+   * number in [0, 1), sets the jitter. Returns how long the key now waits, and on what grounds.
    */
   close(
     now: number,
     seq: number,
     lastGrantedSeq: number,
-    signals: { retryAfterMs?: number; resetMs?: number },
+    signals: { retryAfterMs?: number | undefined; resetMs?: number | undefined },
+    draw: number,
   ): { waitMs: number; reason: GateReason; newEpisode: boolean } {
     const newEpisode = seq > this.episodeLastSeq;
     if (newEpisode) {
@@ -50,7 +66,7 @@ export class Gate {
       ...signals,
       consecutive429: this.consecutive,
       policy: this.policy,
-      random: this.random,
+      random: () => draw,
     });
     this.openAtMs = Math.max(this.openAtMs, now + waitMs);
     return { waitMs: this.openAtMs - now, reason, newEpisode };

@@ -11,6 +11,16 @@ const SPAN_TOKENS = 8;
  */
 const MAX_KEPT = 4096;
 
+/** The detector's state as plain data. */
+export interface RefillDetectorState {
+  anchor: BudgetObservation | undefined;
+  granted: number[];
+  arrived: number[];
+  longestMs: number;
+  droppedFrom: number;
+  droppedUntil: number;
+}
+
 /**
  * Tells a server that refills continuously (a token bucket) from one that gives budget back only
  * at a window's reset or as old sends age out, from how `Remaining` moves between responses.
@@ -44,6 +54,28 @@ export class RefillDetector {
   private droppedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly maxKept = MAX_KEPT) {}
+
+  static from(state: RefillDetectorState, maxKept = MAX_KEPT): RefillDetector {
+    const detector = new RefillDetector(maxKept);
+    detector.anchor = state.anchor;
+    detector.granted = [...state.granted];
+    detector.arrived = [...state.arrived];
+    detector.longestMs = state.longestMs;
+    detector.droppedFrom = state.droppedFrom;
+    detector.droppedUntil = state.droppedUntil;
+    return detector;
+  }
+
+  toState(): RefillDetectorState {
+    return {
+      anchor: this.anchor,
+      granted: this.granted.slice(this.first),
+      arrived: this.arrived.slice(this.first),
+      longestMs: this.longestMs,
+      droppedFrom: this.droppedFrom,
+      droppedUntil: this.droppedUntil,
+    };
+  }
 
   /** A counted send's response arrived. O(1) amortized: old entries are skipped, then compacted. */
   record(grantedAt: number, arrivedAt: number, windowMs: number): void {

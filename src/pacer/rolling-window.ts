@@ -1,6 +1,6 @@
 /**
  * Room the ring starts with. It grows (doubling) up to `limit` as sends are counted, so a limit that
- * a server announced, however large (`RateLimit-Limit: 999999999999999`, issue 7), costs memory
+ * a server announced, however large (`RateLimit-Limit: 999999999999999`), costs memory
  * only for the sends actually made; allocating `limit` slots up front threw `Invalid array length`.
  */
 const INITIAL_CAPACITY = 64;
@@ -12,6 +12,16 @@ const INITIAL_CAPACITY = 64;
  * key at a few thousand requests a second, gigabytes over an hour's window.
  */
 export const MAX_LOGGED = 16_384;
+
+/** A window's state as plain data: its sends' arrivals, oldest first. */
+export interface RollingWindowState {
+  limit: number;
+  windowMs: number;
+  times: number[];
+  inFlight: number;
+  unlogged: number;
+  unloggedUntil: number;
+}
 
 /**
  * One `limit per windowMs` rule kept as an exact rolling log of the key's last `limit` sends.
@@ -44,6 +54,27 @@ export class RollingWindow {
     private readonly maxLogged = MAX_LOGGED,
   ) {
     this.times = new Array<number>(Math.min(limitValue, maxLogged, INITIAL_CAPACITY));
+  }
+
+  static from(state: RollingWindowState, maxLogged = MAX_LOGGED): RollingWindow {
+    const window = new RollingWindow(state.limit, state.windowMs, maxLogged);
+    for (const t of state.times) window.push(t);
+    window.inFlight = state.inFlight;
+    window.setUnlogged(state.unlogged, state.unloggedUntil);
+    return window;
+  }
+
+  toState(): RollingWindowState {
+    const times: number[] = [];
+    for (let i = 0; i < this.size; i++) times.push(this.at(i));
+    return {
+      limit: this.limitValue,
+      windowMs: this.windowMs,
+      times,
+      inFlight: this.inFlight,
+      unlogged: this.unlogged,
+      unloggedUntil: this.unloggedUntil,
+    };
   }
 
   get limit(): number {

@@ -1,5 +1,13 @@
 import type { BudgetObservation } from "./budget-observation.js";
-import { RefillDetector } from "./refill-detector.js";
+import { RefillDetector, type RefillDetectorState } from "./refill-detector.js";
+
+/** The budget's state as plain data. */
+export interface ServerBudgetState {
+  latest: BudgetObservation | undefined;
+  grantedBeforeLatest: number;
+  refillPerMs: number;
+  detector: RefillDetectorState;
+}
 
 /** `RateLimit-Reset` is whole seconds: resets this close are the same reset. */
 const RESET_ROUNDING_MS = 1000;
@@ -21,13 +29,31 @@ export class ServerBudget {
   private grantedBeforeLatest = 0;
   /** Tokens per millisecond once the server is seen to refill like a token bucket. */
   private refillPerMs = 0;
-  private readonly detector = new RefillDetector();
+  private detector = new RefillDetector();
 
   /**
    * @param windowMs the configured window the headers describe, used to turn a limit into a
    *   refill rate when the server does not announce its window.
    */
   constructor(private readonly windowMs: number) {}
+
+  static from(windowMs: number, state: ServerBudgetState): ServerBudget {
+    const budget = new ServerBudget(windowMs);
+    budget.latest = state.latest;
+    budget.grantedBeforeLatest = state.grantedBeforeLatest;
+    budget.refillPerMs = state.refillPerMs;
+    budget.detector = RefillDetector.from(state.detector);
+    return budget;
+  }
+
+  toState(): ServerBudgetState {
+    return {
+      latest: this.latest,
+      grantedBeforeLatest: this.grantedBeforeLatest,
+      refillPerMs: this.refillPerMs,
+      detector: this.detector.toState(),
+    };
+  }
 
   /** See `BudgetObservation.explainedByUs`. */
   get explainedByUs(): boolean {
@@ -40,7 +66,7 @@ export class ServerBudget {
    * current window (the latest reset, give or take the header's one-second rounding), the most
    * restrictive wins; an observation of an earlier window is stale and ignored. Except when the
    * held one's reset lies more than a whole window beyond what a send counted after it says: no
-   * window in force ends that far away, so it was a bogus `Reset` (issue 7, hostile headers:
+   * window in force ends that far away, so it was a bogus `Reset` (a hostile header:
    * 999999999 s), and it must not outlive the server's next answer.
    */
   observe(o: BudgetObservation, sentSeq: number): void {

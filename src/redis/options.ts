@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { Clock } from "../clock/clock.js";
 import {
   fn,
   knownKeys,
@@ -62,6 +63,13 @@ export interface RedisStoreOptions {
    * @default 1_000
    */
   pollMs?: number;
+  /**
+   * The time the keys' state is kept in. Redis' own (`TIME`) by default, so that processes on
+   * machines whose clocks disagree still agree on one time; a test that runs its clients on a
+   * virtual clock passes that clock here too (every store of a key must then use it).
+   * @default "redis"
+   */
+  time?: "redis" | Clock;
 }
 
 /** What `onWarning` receives. `id` names the pacer (dialect, base URL, key fingerprint). */
@@ -84,6 +92,7 @@ export interface ResolvedRedisStoreOptions {
   reservationGraceMs: number;
   retryRedisAfterMs: number;
   pollMs: number;
+  time: "redis" | Clock;
 }
 
 const OPTION_NAMES = [
@@ -95,6 +104,7 @@ const OPTION_NAMES = [
   "reservationGraceMs",
   "retryRedisAfterMs",
   "pollMs",
+  "time",
 ] as const;
 
 /** Validates at construction, with messages that name the option. */
@@ -125,5 +135,14 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     reservationGraceMs: nonNegativeNumber("reservationGraceMs", options.reservationGraceMs ?? 30_000),
     retryRedisAfterMs: positiveNumber("retryRedisAfterMs", options.retryRedisAfterMs ?? 5_000),
     pollMs: positiveNumber("pollMs", options.pollMs ?? 1_000),
+    time: timeOf(options.time),
   };
+}
+
+function timeOf(value: unknown): "redis" | Clock {
+  if (value === undefined || value === "redis") return "redis";
+  const clock = plainObject("time", value);
+  fn("time.now", clock.now);
+  fn("time.sleep", clock.sleep);
+  return value as Clock;
 }

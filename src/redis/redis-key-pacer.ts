@@ -1,5 +1,5 @@
 import type { Clock } from "../clock/clock.js";
-import { PacerDeadlineError } from "../pacer/deadline-error.js";
+import { type Grant, KeyEngine } from "../pacer/key-engine.js";
 import { LocalKeyPacer } from "../pacer/local-key-pacer.js";
 import type {
   AcquireOptions,
@@ -10,13 +10,16 @@ import type {
   SendOutcome,
   WaitInfo,
 } from "../pacer/types.js";
-import { rateLimitWait } from "../retry/backoff.js";
+import { Waiters } from "../pacer/waiters.js";
 import type { RedisStoreWarning } from "./options.js";
-import type { AcquireReply, Grant, SharedKeyState } from "./shared-state.js";
+import type { SharedKeyState, Snapshot, WriteReply } from "./shared-state.js";
 import { StoreUnavailableError } from "./store-unavailable-error.js";
 
 /** Most permits asked for in one round trip: a process with many waiters gets them in one step. */
 const MAX_BATCH = 100;
+
+/** Writes lost to other processes' in a row before a step gives up: only under absurd contention. */
+const MAX_CONFLICTS = 50;
 
 /** What the pacer of one key needs from its store. */
 export interface RedisKeyPacerContext {
@@ -33,50 +36,52 @@ export interface RedisKeyPacerContext {
   pollMs: number;
   /** In fallback, how long the key stays in this process before Redis is tried again. */
   retryRedisAfterMs: number;
-  /** How long the store keeps this pacer after its last activity (a window plus the grace). */
-  idleAfterMs: number;
+  /** A reservation whose process never reported back is freed after its window and this grace. */
+  graceMs: number;
+  /** The time of the key's state: Redis' own, or a clock every process of the key shares (a test's). */
+  time: "redis" | Clock;
 }
 
-interface Waiter {
-  resolve(permit: Permit): void;
-  reject(reason: unknown): void;
-  options: AcquireOptions;
-  deadline: number;
-  notified: boolean;
-  onAbort: (() => void) | undefined;
-}
+/** One step's change to the key's state, run on the newest state Redis has, again if someone wrote in between. */
+type Change = (engine: KeyEngine, now: number) => void;
 
 /**
- * The pacer of one key whose state lives in Redis, shared by every process that uses the key.
+ * The pacer of one key whose state lives in Redis, shared by every process that uses the key. The
+ * rules are the in-process pacer's (`KeyEngine`), run in this process on the state Redis holds and
+ * written back only if no other process wrote in between (`SharedKeyState`).
  *
- * Each process keeps its own FIFO of waiters and asks Redis for permits for the head of it, up to
- * a batch per round trip, with at most one request outstanding per key. Redis grants them or
- * answers when the next one can be granted; one timer per key sleeps until then, and a release
- * anywhere that lets the key send sooner wakes it early through pub/sub. No polling loop.
+ * Each process keeps its own FIFO of waiters and, one step at a time, asks for permits for the head
+ * of it (up to a batch per round trip), together with the releases reported since. When the key
+ * cannot send, one timer sleeps until it can; a release in another process that lets the key send
+ * sooner wakes it through pub/sub. No polling loop.
+ *
+ * The key's state is kept in Redis' time (processes on machines with skewed clocks then agree), or
+ * in a clock the store was given (a test's virtual one); timers run on the client's clock.
  *
  * `release` must answer synchronously (`KeyPacer`), so the gate it reports after a 429 is this
- * process's estimate, made with the same random draw as the authoritative one in Redis; the two
- * differ only when another process's 429 came first.
+ * process's estimate from the state it knows, made with the same random draw as the authoritative
+ * one; the two differ only when another process's 429 came first.
  */
 export class RedisKeyPacer implements KeyPacer {
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly queue: Waiter[] = [];
-  private calling = false;
-  /** A wake-up that came while a request to Redis was out (server time). */
-  private pendingWake = Number.POSITIVE_INFINITY;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private timer: AbortController | undefined;
-  /** Server time minus local time, from the latest reply. */
-  private offset = 0;
+  private readonly waiters: Waiters;
+  /** The key's state as of the last step, and its version in Redis (`""`: none yet). */
+  private engine: KeyEngine;
+  private version = "";
+  /** Releases reported since the last step. */
+  private readonly changes: Change[] = [];
+  private stepping = false;
+  private steppingAgain = false;
+  private readonly onSettled: (() => void)[] = [];
+  /** Redis' time minus the client's clock, as measured on the replies. */
+  private redisOffset = 0;
+  private bestRoundTripMs = Number.POSITIVE_INFINITY;
+  /** Whether a reply has told this pacer the key's state and Redis' time yet. */
+  private synced = false;
   private inFlight = 0;
   private lastActivity: number;
-  /** The earliest local moment the key could send, as of the latest reply. */
-  private nextAt = Number.NEGATIVE_INFINITY;
-  /** This process's view of the gate's episodes, for the estimate `release` returns. */
-  private consecutive429 = 0;
-  private episodeLastSeq = -1;
-  private newestSeq = -1;
+  private readonly longestWindowMs: number;
   /** In `"fallback"`: the in-process pacer the key uses while Redis is unreachable. */
   private local: LocalKeyPacer | undefined;
   private degraded = false;
@@ -89,167 +94,196 @@ export class RedisKeyPacer implements KeyPacer {
     this.clock = ctx.config.clock;
     this.random = ctx.config.random ?? Math.random;
     this.lastActivity = this.clock.now();
+    this.longestWindowMs = Math.max(...ctx.config.limits.map((l) => l.windowMs));
+    this.engine = new KeyEngine(ctx.config, this.sharedNow());
+    this.waiters = new Waiters(this.clock, () => this.step());
   }
 
   acquire(options: AcquireOptions = {}): Promise<Permit> {
-    const { signal, deadline = Number.POSITIVE_INFINITY } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.closedWith) return Promise.reject(this.closedWith.reason);
     this.lastActivity = this.clock.now();
     this.ctx.touch();
     if (this.degraded && !this.tryRedisAgain()) return this.acquireLocally(options);
-    return new Promise<Permit>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, options, deadline, notified: false, onAbort: undefined };
-      if (signal) {
-        waiter.onAbort = () => {
-          const i = this.queue.indexOf(waiter);
-          if (i === -1) return;
-          this.queue.splice(i, 1);
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
-      }
-      this.queue.push(waiter);
-      this.pump();
-    });
+    const permit = this.waiters.add(options);
+    this.step();
+    return permit;
   }
 
   get waiting(): number {
-    return this.queue.length + (this.local?.waiting ?? 0);
+    return this.waiters.length + (this.local?.waiting ?? 0);
   }
 
   nextSendAt(): number {
-    const now = this.clock.now();
     if (this.degraded && this.local) return this.local.nextSendAt();
-    return Math.max(now, this.nextAt);
+    const at = this.engine.nextSendAt(this.sharedNow()) - this.offset;
+    return Math.max(this.clock.now(), at);
   }
 
   isIdle(now: number): boolean {
     return (
-      this.queue.length === 0 &&
-      !this.calling &&
+      this.waiters.length === 0 &&
+      !this.stepping &&
+      this.changes.length === 0 &&
       this.inFlight === 0 &&
       (this.local?.isIdle(now) ?? true) &&
-      now - this.lastActivity > this.ctx.idleAfterMs
+      now - this.lastActivity > this.longestWindowMs + this.ctx.graceMs
     );
   }
 
   /** A release somewhere announced that the key may send at `serverAt`. */
   wake(serverAt: number): void {
-    if (this.queue.length === 0) return;
-    if (this.calling) {
-      this.pendingWake = Math.min(this.pendingWake, serverAt);
-      return;
-    }
+    if (this.waiters.length === 0) return;
     const at = serverAt - this.offset;
-    if (at <= this.clock.now()) this.pump();
-    else if (at < this.timerAt) this.arm(at);
+    if (at <= this.clock.now()) this.step();
+    else if (at < this.waiters.wakeAt) this.waiters.arm(at, this.lateMs);
   }
 
   /** Rejects every waiter with `reason`; permits already granted may still be released. */
   close(reason: unknown): void {
     this.closedWith = { reason };
-    for (const waiter of this.queue.splice(0)) {
-      this.detach(waiter);
-      waiter.reject(reason);
-    }
-    this.arm(Number.POSITIVE_INFINITY);
+    this.waiters.rejectAll(reason);
     this.local?.close(reason);
   }
 
-  /**
-   * Asks Redis for permits for the head of the queue, unless a request is already out. The ask
-   * waits for the current task's other `acquire` calls (a microtask), so that a burst of
-   * requests made together costs one round trip.
-   */
-  private pump(): void {
-    if (this.calling || this.queue.length === 0 || this.closedWith) return;
-    this.calling = true;
+  /** Resolves once no step is running or due: what tests wait for instead of sleeping. */
+  settled(): Promise<void> {
+    if (!this.stepping && this.changes.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.onSettled.push(resolve));
+  }
+
+  /** Runs a step now, or right after the one running. */
+  private step(): void {
+    if (this.closedWith && this.changes.length === 0) return;
+    if (this.stepping) {
+      this.steppingAgain = true;
+      return;
+    }
+    this.stepping = true;
+    // The step waits for the current task's other acquires (a microtask), so that a burst of
+    // requests made together costs one round trip.
     queueMicrotask(() => {
-      this.calling = false;
-      this.ask();
+      this.run().catch((error: unknown) => {
+        // A fault of ours, not of Redis: fail the waiters rather than leave them hanging.
+        this.waiters.rejectAll(error);
+      });
     });
   }
 
-  private ask(): void {
-    if (this.calling || this.queue.length === 0 || this.closedWith) return;
-    if (this.degraded && !this.tryRedisAgain()) {
-      this.moveQueueToLocal();
-      return;
+  private async run(): Promise<void> {
+    try {
+      do {
+        this.steppingAgain = false;
+        await this.oneStep();
+      } while ((this.steppingAgain || this.changes.length > 0) && !this.degraded);
+    } finally {
+      this.stepping = false;
+      for (const resolve of this.onSettled.splice(0)) resolve();
     }
-    this.arm(Number.POSITIVE_INFINITY);
-    this.calling = true;
-    this.pendingWake = Number.POSITIVE_INFINITY;
-    const n = Math.min(this.queue.length, MAX_BATCH);
-    this.ctx.state
-      .acquire(n, (late) => this.cancel(late))
-      .then(
-        (reply) => {
-          this.calling = false;
-          this.onReply(reply);
-        },
-        (error: unknown) => {
-          this.calling = false;
-          this.onUnavailable(error);
-        },
-      )
-      .catch((error: unknown) => {
-        // A fault of ours, not of Redis: fail the waiters rather than leave them hanging.
-        this.calling = false;
-        for (const waiter of this.queue.splice(0)) {
-          this.detach(waiter);
-          waiter.reject(error);
-        }
-      });
   }
 
-  private onReply(reply: AcquireReply): void {
-    const now = this.clock.now();
-    this.offset = reply.serverNow - now;
-    if (this.degraded) {
-      this.degraded = false;
-      this.ctx.warn({ type: "recovered", id: this.ctx.id });
-    }
-    const granted: Grant[] = [...reply.grants];
-    for (const grant of granted) this.newestSeq = Math.max(this.newestSeq, grant.seq);
-    while (granted.length > 0 && this.queue.length > 0) {
-      const waiter = this.queue.shift()!;
-      this.detach(waiter);
-      waiter.resolve(this.permit(granted.shift()!));
-    }
-    // Waiters that aborted while the request was out leave permits nobody takes.
-    if (granted.length > 0) this.cancel(granted);
-    if (this.closedWith) return;
-    if (!reply.wait) {
-      this.nextAt = now;
-      this.pump();
+  /** One round trip: the releases reported since, and permits for the head of the queue. */
+  private async oneStep(): Promise<void> {
+    if (this.degraded && this.waiters.length > 0 && !this.tryRedisAgain()) {
+      this.moveWaitersToLocal();
       return;
     }
-    if (this.queue.length === 0) {
-      this.nextAt = this.toLocal(reply.wait.at);
-      return;
-    }
-    const { reason } = reply.wait;
-    const at = this.toLocal(reply.wait.at);
-    this.nextAt = at;
-    this.failWaitersPast(at, reason);
-    const info: WaitInfo = { reason, ms: Number.isFinite(at) ? Math.max(0, at - now) : undefined };
-    for (const waiter of [...this.queue]) {
-      if (waiter.notified) continue;
-      waiter.notified = true;
+    const changes = this.changes.splice(0);
+    const wanted = this.closedWith ? 0 : Math.min(this.waiters.length, MAX_BATCH);
+    if (changes.length === 0 && wanted === 0) return;
+    if (!this.synced) {
+      // The first step reads before it writes: its times must be the key's, not this clock's guess.
+      const sentAt = this.clock.now();
+      let read: Awaited<ReturnType<SharedKeyState["read"]>>;
       try {
-        waiter.options.onWait?.(info);
+        read = await this.ctx.state.read();
       } catch (error) {
-        // As where the in-process pacer calls it inside `acquire`: the acquire fails with it.
-        this.queue.splice(this.queue.indexOf(waiter), 1);
-        this.detach(waiter);
-        waiter.reject(error);
+        this.changes.unshift(...changes);
+        this.onUnavailable(error, false);
+        return;
+      }
+      this.learnOffset(read.serverNow, sentAt);
+      this.adopt(read.snapshot);
+      this.synced = true;
+    }
+    let grants: Grant[] = [];
+    let next: KeyEngine | undefined;
+    for (let conflicts = 0; next === undefined; conflicts++) {
+      if (conflicts > MAX_CONFLICTS)
+        throw new StoreUnavailableError("Too many concurrent writes to one key in Redis");
+      const now = Math.max(this.sharedNow(), this.engine.lastActivity);
+      const engine = new KeyEngine(this.ctx.config, now, this.engine.toState());
+      engine.expire(now, this.longestWindowMs + this.ctx.graceMs);
+      for (const change of changes) change(engine, now);
+      grants = [];
+      while (grants.length < wanted) {
+        const verdict = engine.verdict(now);
+        if (!verdict.ok) break;
+        grants.push(engine.grant(now, verdict.probe));
+      }
+      if (grants.length < wanted) engine.touch(now);
+      const waitingStill = this.waiters.length > grants.length;
+      let reply: WriteReply;
+      const sentAt = this.clock.now();
+      try {
+        reply = await this.ctx.state.write(
+          this.version,
+          engine.toState(),
+          {
+            now,
+            ttlMs: this.longestWindowMs + this.ctx.graceMs,
+            wake: changes.length > 0 ? engine.nextSendAt(now) : undefined,
+            lease: waitingStill ? now + 3 * this.ctx.pollMs : undefined,
+          },
+          (late) => this.undoLate(late, grants),
+        );
+      } catch (error) {
+        this.onUnavailable(error, changes.length > 0);
+        return;
+      }
+      this.learnOffset(reply.serverNow, sentAt);
+      if (reply.written) {
+        this.version = reply.version;
+        next = engine;
+      } else {
+        this.adopt(reply.snapshot);
       }
     }
-    let wakeAt = Number.isFinite(at) ? at : Math.min(this.toLocal(reply.wait.wake), now + this.ctx.pollMs);
-    if (Number.isFinite(this.pendingWake)) wakeAt = Math.min(wakeAt, this.toLocal(this.pendingWake));
-    this.pendingWake = Number.POSITIVE_INFINITY;
-    this.arm(wakeAt);
+    this.engine = next;
+    this.recovered();
+    this.hand(grants);
+  }
+
+  /** Gives the grants to the head of the queue; then, if some still wait, says why and sleeps. */
+  private hand(grants: Grant[]): void {
+    const unused: Grant[] = [];
+    for (const grant of grants) {
+      if (this.waiters.length > 0) this.waiters.grantHead(this.permit(grant));
+      else unused.push(grant); // its waiter aborted while the step was out
+    }
+    for (const grant of unused) this.changes.push(releaseChange(grant, { kind: "unsent" }, 0));
+    if (unused.length > 0) this.steppingAgain = true;
+    if (this.waiters.length === 0) {
+      this.waiters.arm(Number.POSITIVE_INFINITY);
+      return;
+    }
+    const serverNow = Math.max(this.sharedNow(), this.engine.lastActivity);
+    const verdict = this.engine.verdict(serverNow);
+    const now = this.clock.now();
+    if (verdict.ok) {
+      this.steppingAgain = true;
+      return;
+    }
+    const at = Number.isFinite(verdict.at) ? verdict.at - this.offset : verdict.at;
+    this.waiters.failPast(at, verdict.reason);
+    const info: WaitInfo = {
+      reason: verdict.reason,
+      ms: Number.isFinite(at) ? Math.max(0, at - now) : undefined,
+    };
+    this.waiters.tell(info);
+    // A wait on responses in flight elsewhere has no time of its own: look again after `pollMs`,
+    // or sooner when a release there publishes a wake-up.
+    this.waiters.arm(Number.isFinite(at) ? at : now + this.ctx.pollMs, this.lateMs);
   }
 
   private permit(grant: Grant): Permit {
@@ -257,7 +291,7 @@ export class RedisKeyPacer implements KeyPacer {
     let released = false;
     return {
       seq: grant.seq,
-      grantedAt: this.clock.now(),
+      grantedAt: grant.grantedAt - this.offset,
       probe: grant.probe,
       release: (outcome) => {
         if (released) return {};
@@ -271,63 +305,68 @@ export class RedisKeyPacer implements KeyPacer {
 
   private release(grant: Grant, outcome: SendOutcome): ReleaseResult {
     const draw = this.random();
-    const result: ReleaseResult = {};
+    let result: ReleaseResult = {};
     if (outcome.kind === "response" && outcome.status === 429) {
-      result.gate = this.estimateGate(grant.seq, outcome, draw);
-      this.nextAt = Math.max(this.nextAt, this.clock.now() + result.gate.waitMs);
+      // The estimate: the same rule and draw on the state this process knows.
+      const now = Math.max(this.sharedNow(), this.engine.lastActivity);
+      const estimate = new KeyEngine(this.ctx.config, now, this.engine.toState());
+      result = estimate.release(grant, outcome, now, draw);
     }
-    this.ctx.state.release(grant, outcome, draw).then(
-      (reply) => {
-        this.releaseFailing = false;
-        this.consecutive429 = reply.consecutive429;
-        this.episodeLastSeq = reply.episodeLastSeq;
-        if (reply.wakeAt !== undefined) this.wake(reply.wakeAt);
-      },
-      (error: unknown) => {
-        // The reservation stays in Redis until its window and the grace have passed.
-        if (this.releaseFailing) return;
-        this.releaseFailing = true;
-        this.ctx.warn({ type: "release-failed", id: this.ctx.id, error: unavailable(error) });
-      },
-    );
+    this.changes.push(releaseChange(grant, outcome, draw));
+    this.step();
     return result;
   }
 
-  /** The gate a 429 closes, as `Gate.close` would compute it with what this process knows. */
-  private estimateGate(
-    seq: number,
-    outcome: SendOutcome & { kind: "response" },
-    draw: number,
-  ): NonNullable<ReleaseResult["gate"]> {
-    if (seq > this.episodeLastSeq) {
-      this.consecutive429++;
-      this.episodeLastSeq = this.newestSeq;
-    }
-    return rateLimitWait({
-      retryAfterMs: outcome.retryAfterMs,
-      resetMs: outcome.rateLimit?.resetMs,
-      consecutive429: this.consecutive429,
-      policy: this.ctx.config.backoff,
-      random: () => draw,
-    });
+  /** A write that happened after its step had given up: its grants go back. */
+  private undoLate(reply: WriteReply, grants: Grant[]): void {
+    if (!reply.written || grants.length === 0) return;
+    for (const grant of grants) this.changes.push(releaseChange(grant, { kind: "unsent" }, 0));
+    this.step();
   }
 
-  /** Gives permits nobody will use back to Redis. */
-  private cancel(grants: Grant[]): void {
-    for (const grant of grants) {
-      this.ctx.state.release(grant, { kind: "unsent" }, 0).catch(() => {
-        // unreachable: the reservation expires after its window and the grace
-      });
-    }
+  private adopt(snapshot: Snapshot): void {
+    this.version = snapshot.version;
+    this.engine = new KeyEngine(this.ctx.config, this.sharedNow(), snapshot.state);
   }
 
-  private onUnavailable(cause: unknown): void {
+  /**
+   * How late a timer wakes: in Redis' time a millisecond, as the offset to it is an estimate and a
+   * step a little early would only be told "not yet"; in a shared clock's, none.
+   */
+  private get lateMs(): number {
+    return this.ctx.time === "redis" ? 1 : 0;
+  }
+
+  /** The key's time minus the client's clock: what turns one into the other. */
+  private get offset(): number {
+    const { time } = this.ctx;
+    return time === "redis" ? this.redisOffset : time.now() - this.clock.now();
+  }
+
+  /** The key's time now. */
+  private sharedNow(): number {
+    return this.clock.now() + this.offset;
+  }
+
+  /** Keeps the offset to Redis' time measured on the fastest round trip: the least uncertain. */
+  private learnOffset(serverNow: number, sentAt: number): void {
+    if (this.ctx.time !== "redis") return;
+    const now = this.clock.now();
+    const roundTrip = now - sentAt;
+    if (roundTrip > this.bestRoundTripMs * 2) return;
+    this.bestRoundTripMs = Math.min(this.bestRoundTripMs, roundTrip);
+    this.redisOffset = serverNow - (sentAt + roundTrip / 2);
+  }
+
+  private onUnavailable(cause: unknown, hadReleases: boolean): void {
     const error = unavailable(cause);
+    if (hadReleases && !this.releaseFailing) {
+      // The reservations stay in Redis until their window and the grace have passed.
+      this.releaseFailing = true;
+      this.ctx.warn({ type: "release-failed", id: this.ctx.id, error });
+    }
     if (this.ctx.onUnavailable === "fail") {
-      for (const waiter of this.queue.splice(0)) {
-        this.detach(waiter);
-        waiter.reject(error);
-      }
+      this.waiters.rejectAll(error);
       return;
     }
     if (!this.degraded) {
@@ -335,7 +374,14 @@ export class RedisKeyPacer implements KeyPacer {
       this.ctx.warn({ type: "fallback", id: this.ctx.id, error });
     }
     this.retryRedisAt = this.clock.now() + this.ctx.retryRedisAfterMs;
-    this.moveQueueToLocal();
+    this.moveWaitersToLocal();
+  }
+
+  private recovered(): void {
+    this.releaseFailing = false;
+    if (!this.degraded) return;
+    this.degraded = false;
+    this.ctx.warn({ type: "recovered", id: this.ctx.id });
   }
 
   /** In fallback: whether to give Redis another try now (the in-process pacer is drained). */
@@ -343,27 +389,13 @@ export class RedisKeyPacer implements KeyPacer {
     return this.clock.now() >= this.retryRedisAt && this.ctx.redisReady() && (this.local?.waiting ?? 0) === 0;
   }
 
-  private moveQueueToLocal(): void {
-    for (const waiter of this.queue.splice(0)) {
-      this.detach(waiter);
-      const onWait = waiter.options.onWait;
-      this.acquireLocally({
-        ...waiter.options,
-        onWait: onWait && !waiter.notified ? onWait : undefined,
-      }).then(waiter.resolve, waiter.reject);
-    }
+  private moveWaitersToLocal(): void {
+    this.waiters.handOver((options) => this.acquireLocally(options));
   }
 
   private acquireLocally(options: AcquireOptions): Promise<Permit> {
     this.local ??= new LocalKeyPacer(this.ctx.config);
-    let acquired: Promise<Permit>;
-    try {
-      acquired = this.local.acquire(options);
-    } catch (error) {
-      // An `onWait` that throws makes the local pacer's `acquire` throw.
-      return Promise.reject(error);
-    }
-    return acquired.then((permit) => {
+    return this.local.acquire(options).then((permit) => {
       this.inFlight++;
       let released = false;
       return {
@@ -380,53 +412,12 @@ export class RedisKeyPacer implements KeyPacer {
       };
     });
   }
+}
 
-  /** No waiter can send before the head does: those whose deadline comes first fail now. */
-  private failWaitersPast(at: number, reason: NonNullable<AcquireReply["wait"]>["reason"]): void {
-    if (!Number.isFinite(at)) return;
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      const waiter = this.queue[i]!;
-      if (waiter.deadline > at) continue;
-      this.queue.splice(i, 1);
-      this.detach(waiter);
-      waiter.reject(
-        new PacerDeadlineError(
-          at,
-          Math.max(0, at - this.clock.now()),
-          reason === "probe" ? "window" : reason,
-        ),
-      );
-    }
-  }
-
-  private toLocal(serverAt: number): number {
-    return Number.isFinite(serverAt) ? serverAt - this.offset : serverAt;
-  }
-
-  private detach(waiter: Waiter): void {
-    if (waiter.onAbort) waiter.options.signal?.removeEventListener("abort", waiter.onAbort);
-  }
-
-  /** Keeps exactly one timer per key, set for the moment Redis named (local time). */
-  private arm(at: number): void {
-    if (at === this.timerAt) return;
-    this.timer?.abort();
-    this.timer = undefined;
-    this.timerAt = at;
-    if (!Number.isFinite(at)) return;
-    const timer = new AbortController();
-    this.timer = timer;
-    // One millisecond late rather than early: early, Redis would only answer "not yet".
-    this.clock.sleep(Math.max(0, Math.ceil(at - this.clock.now()) + 1), timer.signal).then(
-      () => {
-        if (this.timer !== timer) return;
-        this.timer = undefined;
-        this.timerAt = Number.POSITIVE_INFINITY;
-        this.pump();
-      },
-      () => {},
-    );
-  }
+function releaseChange(grant: Grant, outcome: SendOutcome, draw: number): Change {
+  return (engine, now) => {
+    engine.release(grant, outcome, now, draw);
+  };
 }
 
 function unavailable(cause: unknown): StoreUnavailableError {

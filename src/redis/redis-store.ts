@@ -4,7 +4,7 @@ import { keyNames } from "./key-names.js";
 import { type RedisStoreOptions, type RedisStoreWarning, resolveRedisStoreOptions } from "./options.js";
 import { RedisKeyPacer } from "./redis-key-pacer.js";
 import { ScriptRunner } from "./script-runner.js";
-import { PACER_SCRIPT, SharedKeyState } from "./shared-state.js";
+import { SharedKeyState } from "./shared-state.js";
 import { StoreUnavailableError } from "./store-unavailable-error.js";
 import { WakeSubscriber } from "./wake-subscriber.js";
 
@@ -30,9 +30,10 @@ interface Entry {
 const SWEEP_EVERY_MS = 60_000;
 
 /**
- * A store that paces each key across processes and machines: its rolling logs, server budget,
- * gate and probe live in Redis and change only inside Lua scripts, on Redis' own clock
- * (docs/distributed.md). Every process that shares a key passes a store on the same Redis.
+ * A store that paces each key across processes and machines: the key's state (rolling logs, server
+ * budget, gate, probe) lives in Redis, and each process runs the in-process pacer's rules on it and
+ * writes it back only if no other process wrote in between (docs/distributed.md). Every process
+ * that shares a key passes a store on the same Redis.
  *
  * ```ts
  * import { Redis } from "ioredis";
@@ -53,8 +54,6 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     }
   };
   const runner = new ScriptRunner(client, resolved.commandTimeoutMs);
-  // Loaded ahead, so even the first call goes by SHA; a Redis that forgets it gets it again (NOSCRIPT).
-  client.script("LOAD", PACER_SCRIPT.source).catch(() => {});
   const subscriber = new WakeSubscriber(client, (error) => warn({ type: "subscriber-error", error }));
   /** The pacers of this process, each listening on its key's channel while it is here. */
   const pacers = new Map<string, Entry>();
@@ -87,12 +86,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       sweep(config.clock.now());
       const known = pacers.get(id);
       if (known) return known.pacer;
-      const names = keyNames(resolved.prefix, id, config.limits);
-      const longest = Math.max(...config.limits.map((l) => l.windowMs));
+      const names = keyNames(resolved.prefix, id);
       const entry = { channel: names.channel, listening: false } as Entry;
       entry.pacer = new RedisKeyPacer({
         id,
-        state: new SharedKeyState(names, config, resolved.reservationGraceMs, runner, names.channel),
+        state: new SharedKeyState(names, runner),
         config,
         onUnavailable: resolved.onUnavailable,
         warn,
@@ -103,7 +101,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         },
         pollMs: resolved.pollMs,
         retryRedisAfterMs: resolved.retryRedisAfterMs,
-        idleAfterMs: longest + resolved.reservationGraceMs,
+        graceMs: resolved.reservationGraceMs,
+        time: resolved.time,
       });
       entry.onWake = (at) => entry.pacer.wake(at);
       listen(id, entry);
