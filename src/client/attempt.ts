@@ -8,7 +8,7 @@ import type { Timeout } from "./attempt-timeouts.js";
 import type { CallContext } from "./context.js";
 import { discard } from "./discard.js";
 import { eventUrl } from "./event-url.js";
-import { connectionFailed, rateLimitedLocally, timedOut } from "./failures.js";
+import { connectionFailed, invalidRequest, rateLimitedLocally, timedOut } from "./failures.js";
 import type { PreparedRequest } from "./prepare.js";
 
 export type AttemptResult =
@@ -21,7 +21,9 @@ export type AttemptResult =
       retryAfterMs: number | undefined;
     }
   | { kind: "connection"; error: Error; provablyUnsent: boolean }
-  | { kind: "timeout"; error: Error };
+  | { kind: "timeout"; error: Error }
+  /** The transport refused the request's arguments (fetch's own `TypeError`): nothing was sent. */
+  | { kind: "refused"; error: Error };
 
 /** What every event of one attempt carries; undefined when no one listens. */
 type EventBase = { key: string; dialect: string; method: string; url: string } | undefined;
@@ -112,6 +114,9 @@ async function waitForPermit(
  * attempt was given up is discarded. A caller's own fetch always gets a signal.
  */
 class InFlight implements Timeout {
+  at = 0;
+  prev: Timeout | undefined = undefined;
+  next: Timeout | undefined = undefined;
   private settled = false;
   /** The transport's signal, where it cannot free an overdue request itself. */
   private readonly own: AbortController | undefined;
@@ -140,7 +145,7 @@ class InFlight implements Timeout {
     // Stays linked once settled: an abort of the call while the caller reads the body stops it.
     ctx.linkAttempt(this);
     if (this.settled) return; // the call had aborted already: nothing is sent
-    const signal = this.own?.signal ?? (ctx.abortableByCaller ? ctx.signal : undefined);
+    const signal = this.transportSignal();
     let sending: Promise<Response>;
     try {
       // A caller's fetch may throw, or return something that is not a promise.
@@ -152,6 +157,17 @@ class InFlight implements Timeout {
       (response) => this.responded(response),
       (error: unknown) => this.failed(error),
     );
+  }
+
+  /**
+   * The signal the transport gets: the attempt's own (a transport that cannot free an overdue
+   * request itself), and the call's, which follows the caller's signal (where something other than
+   * the client's close can abort the call); none when neither is needed.
+   */
+  private transportSignal(): AbortSignal | undefined {
+    const { ctx, own } = this;
+    if (!ctx.abortableByCaller) return own?.signal;
+    return own ? AbortSignal.any([own.signal, ctx.transportSignal]) : ctx.transportSignal;
   }
 
   /** The attempt timeout has passed. */
@@ -199,6 +215,12 @@ class InFlight implements Timeout {
       if (code === HEADERS_TIMEOUT) {
         const timeout = timedOut(this.ctx.options.timeoutMs, "attempt", request, attempt);
         this.end({ kind: "timeout", error: timeout }, { kind: "failed" });
+      } else if (this.ctx.options.transport.isRefusal(error)) {
+        // fetch refused the request's arguments: nothing was sent, and sending again will not help.
+        this.end(
+          { kind: "refused", error: refused(error, request, this.ctx.options.secrets) },
+          { kind: "unsent" },
+        );
       } else {
         const provablyUnsent = NEVER_SENT.has(code);
         this.end(
@@ -309,10 +331,22 @@ function fetchInit(request: PreparedRequest, signal: AbortSignal | undefined): R
   if (signal) init.signal = signal;
   if (request.body !== null) {
     init.body = request.body;
-    // Node's fetch requires this for a stream body.
-    if (request.body instanceof ReadableStream) init.duplex = "half";
+    // Node's fetch requires this for a body that streams (a web stream, a Node stream, an async iterable).
+    if (!request.replayable) init.duplex = "half";
   }
+  // (Node's RequestInit types `dispatcher` with its own bundled undici's types.)
+  if (request.dispatcher !== undefined) (init as { dispatcher?: unknown }).dispatcher = request.dispatcher;
   return init;
+}
+
+/** fetch's refusal as a typed error: the request was not sent. */
+function refused(error: unknown, request: PreparedRequest, secrets: readonly string[]): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  return invalidRequest("url", `fetch refused the request: ${message}`, [], {
+    method: request.method,
+    url: request.url,
+    options: { secrets },
+  });
 }
 
 /** The system error code of a fetch failure, found on the error or along its causes. */

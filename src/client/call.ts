@@ -1,15 +1,14 @@
-import { emit } from "../events/hooks.js";
+import { emit, isObserved } from "../events/hooks.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import { transientBackoff } from "../retry/backoff.js";
 import { type AttemptFailure, decideRetry, type RetryCounts } from "../retry/decide.js";
 import { type AttemptListener, type AttemptResult, sendAttempt } from "./attempt.js";
-import { CallContext } from "./context.js";
+import { CallContext, type ClientRuntime } from "./context.js";
 import { discard } from "./discard.js";
 import { eventUrl } from "./event-url.js";
-import { connectionFailed } from "./failures.js";
+import { invalidRequest } from "./failures.js";
 import type { PreparedRequest } from "./prepare.js";
 import { MAX_REDIRECTS, redirectedRequest } from "./redirect.js";
-import type { ClientRuntime } from "./runtime.js";
 
 /** How a call ended with a response (any status): what `fetch` resolves with and `request` reads. */
 export interface CallResult {
@@ -22,11 +21,19 @@ export interface CallResult {
 }
 
 /**
+ * Turns a call's result into its value: a `Response` as it is, or a body read and parsed still
+ * inside the call, so that an abort or the total timeout stops the read too.
+ */
+export type Finish<T> = (result: CallResult, ctx: CallContext) => T | Promise<T>;
+
+/**
  * Runs one call from start to end, for `client.fetch` and `client.request` alike: its context is
  * opened (refused once the client is closed), its attempts run until a response is final, a
- * failure is not retryable or the retry budget is spent, and `finish` turns the result into the
- * call's value — a `Response` as it is, or a body read and parsed, still inside the call, so that
- * an abort or the total timeout stops the read too. The context is closed when `finish` is done.
+ * failure is not retryable or the retry budget is spent, and `finish` makes the call's value.
+ *
+ * Every call that ends in an error tells the hooks so, once (`give-up`). With `bodyOutlives`
+ * (`client.fetch`, whose caller reads the body after the call), the caller's signal and the total
+ * deadline keep reaching the transport until the body is read: aborting then ends the read.
  *
  * Rate-limit waits belong to the key (the pacer's gate holds the next attempt); transient waits
  * belong to the request (a full-jitter backoff here, on the injected clock). The loop is ours, not
@@ -36,23 +43,28 @@ export function runCall<T>(
   runtime: ClientRuntime,
   request: PreparedRequest,
   totalTimeoutMs: number | undefined,
-  finish: (result: CallResult, ctx: CallContext) => T | Promise<T>,
+  finish: Finish<T>,
+  bodyOutlives = false,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    if (runtime.closed) throw runtime.closed.reason;
+    if (runtime.closed) {
+      emitGiveUp(runtime, request, 0, runtime.closed.reason);
+      throw runtime.closed.reason;
+    }
     const ctx = new CallContext(
       runtime,
       request,
       totalTimeoutMs ?? runtime.options.totalTimeoutMs,
       request.signal,
     );
-    runtime.calls.add(ctx);
-    const end = () => {
-      runtime.calls.delete(ctx);
-      ctx.dispose();
+    runtime.calls.push(ctx);
+    const end = (keepDeadline: boolean) => {
+      runtime.calls.remove(ctx);
+      ctx.dispose(keepDeadline);
     };
     const fail = (error: unknown) => {
-      end();
+      end(false);
+      emitGiveUp(runtime, ctx.lastRequest ?? request, ctx.attempts, error);
       reject(error);
     };
     const succeed = (result: CallResult) => {
@@ -66,11 +78,11 @@ export function runCall<T>(
       // Most calls finish at once (`client.fetch`): then no promise stands between the response and the caller.
       if (value instanceof Promise) {
         value.then((v) => {
-          end();
+          end(false);
           resolve(v);
         }, fail);
       } else {
-        end();
+        end(bodyOutlives);
         resolve(value);
       }
     };
@@ -105,6 +117,7 @@ class Call implements AttemptListener, RetryCounts {
   /** Makes the attempt the call stands at. */
   next(): void {
     this.ctx.attempts = this.attempt;
+    this.ctx.lastRequest = this.request;
     try {
       sendAttempt(this.ctx, this.request, this.attempt, this);
     } catch (error) {
@@ -128,31 +141,40 @@ class Call implements AttemptListener, RetryCounts {
 
   /** What an attempt's result leads to: the call's result, or undefined when another attempt follows. */
   private decide(result: AttemptResult): CallResult | undefined {
+    if (result.kind === "refused") throw result.error;
     const { ctx, request, attempt } = this;
     const { options } = ctx;
     const { clock } = options;
     if (result.kind === "response") {
       const next = redirectedRequest(result.response, result.status, request, options);
       if (next && this.redirects < MAX_REDIRECTS) {
+        // A hop is an attempt like any other: on the API's origin paced, elsewhere sent without the
+        // key and unpaced (it is not the API's budget), each with its timeout and retries.
         this.redirects++;
         discard(result.response);
-        if (!next.sameOrigin) {
-          followElsewhere(ctx, next.request, attempt).then(this.resolve, this.reject);
-          return undefined;
-        }
-        this.request = next.request;
+        this.request = next;
         this.attempt++;
         this.next();
         return undefined;
       }
       if (request.redirect === "error" && isRedirect(result.status)) {
         discard(result.response);
-        throw new TypeError(`Redirect refused: the request was made with redirect: "error"`);
+        throw invalidRequest(
+          "url",
+          'Redirect refused: the request was made with redirect: "error"',
+          ["redirect"],
+          {
+            method: request.method,
+            url: request.url,
+            options,
+          },
+        );
       }
+      if (this.redirects > 0) markRedirected(result.response);
     }
     const failure = failureOf(result);
     const decision = failure && decideRetry(failure, request, retryPolicy(ctx), this);
-    if (!decision?.retry) return finish(ctx, request, result, attempt);
+    if (!decision?.retry) return resultOf(request, result, attempt);
 
     let delayMs = 0;
     if (decision.budget === "rate-limit") {
@@ -160,7 +182,7 @@ class Call implements AttemptListener, RetryCounts {
       // one's (a path the server does not count) closed nothing: the request waits itself.
       if (result.kind === "response" && !request.paced) {
         delayMs = result.retryAfterMs ?? transientBackoff(this.rateLimited, options.dialect.backoff);
-        if (clock.now() + delayMs >= ctx.deadline) return finish(ctx, request, result, attempt);
+        if (clock.now() + delayMs >= ctx.deadline) return resultOf(request, result, attempt);
       }
       this.rateLimited++;
     } else {
@@ -168,7 +190,7 @@ class Call implements AttemptListener, RetryCounts {
       delayMs = Math.max(serverDelay, transientBackoff(this.transient, options.dialect.backoff));
       this.transient++;
       // Sleeping past the deadline helps no one: give up now with what we have.
-      if (clock.now() + delayMs >= ctx.deadline) return finish(ctx, request, result, attempt);
+      if (clock.now() + delayMs >= ctx.deadline) return resultOf(request, result, attempt);
     }
     emit(options.hooks, {
       type: "retry",
@@ -190,17 +212,8 @@ class Call implements AttemptListener, RetryCounts {
   }
 }
 
-function finish(
-  ctx: CallContext,
-  request: PreparedRequest,
-  result: AttemptResult,
-  attempts: number,
-): CallResult {
-  if (result.kind !== "response") {
-    const error = result.error as Error & { attempts?: number };
-    emitGiveUp(ctx, request, attempts, error);
-    throw error;
-  }
+function resultOf(request: PreparedRequest, result: AttemptResult, attempts: number): CallResult {
+  if (result.kind !== "response") throw result.error;
   return {
     response: result.response,
     request,
@@ -210,42 +223,38 @@ function finish(
   };
 }
 
-/** A redirect to another origin: sent once, without the key and unpaced — it is not the API's budget. */
-async function followElsewhere(
-  ctx: CallContext,
-  request: PreparedRequest,
+/** The hooks hear that a call ended in `error`: once per call, whatever ended it. */
+export function emitGiveUp(
+  runtime: Pick<ClientRuntime, "options" | "key">,
+  request: { method: string; url: string; secrets: readonly string[] },
   attempts: number,
-): Promise<CallResult> {
-  let response: Response;
-  try {
-    response = await ctx.options.transport.fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      redirect: "follow",
-      signal: ctx.signal,
-    });
-  } catch (error) {
-    if (ctx.aborted) throw ctx.reason;
-    // Every call ends in a result or a typed error, a hop elsewhere too (not undici's bare TypeError).
-    const failure = connectionFailed(error, request, attempts);
-    emitGiveUp(ctx, request, attempts, failure);
-    throw failure;
-  }
-  return { response, request, attempts, rateLimit: undefined, retryAfterMs: undefined };
-}
-
-export function emitGiveUp(ctx: CallContext, request: PreparedRequest, attempts: number, error: Error): void {
-  emit(ctx.options.hooks, {
+  error: unknown,
+): void {
+  const { options } = runtime;
+  if (!isObserved(options.hooks)) return;
+  emit(options.hooks, {
     type: "give-up",
-    key: ctx.key,
-    dialect: ctx.options.dialect.name,
+    key: runtime.key,
+    dialect: options.dialect.name,
     method: request.method,
     url: eventUrl(request),
-    at: ctx.options.clock.now(),
+    at: options.clock.now(),
     attempts,
-    error: { name: error.name, code: (error as { code?: string }).code, message: error.message },
+    error: describeError(error),
   });
+}
+
+/** What an event says of an error: its name, code and message; never the error itself. */
+function describeError(error: unknown): { name: string; code: string | undefined; message: string } {
+  if (error instanceof Error || (typeof error === "object" && error !== null)) {
+    const e = error as { name?: unknown; code?: unknown; message?: unknown };
+    return {
+      name: typeof e.name === "string" ? e.name : "Error",
+      code: typeof e.code === "string" ? e.code : undefined,
+      message: typeof e.message === "string" ? e.message : String(error),
+    };
+  }
+  return { name: "Error", code: undefined, message: String(error) };
 }
 
 function retryPolicy(ctx: CallContext) {
@@ -253,18 +262,32 @@ function retryPolicy(ctx: CallContext) {
   return { retries, rateLimitRetries, retryStatuses };
 }
 
-function failureOf(result: AttemptResult): AttemptFailure | undefined {
+type Sent = Exclude<AttemptResult, { kind: "refused" }>;
+
+function failureOf(result: Sent): AttemptFailure | undefined {
   if (result.kind === "timeout") return { kind: "timeout" };
   if (result.kind === "connection") return { kind: "connection", provablyUnsent: result.provablyUnsent };
   const { status } = result;
   return status >= 200 && status < 300 ? undefined : { kind: "status", status };
 }
 
-function causeOf(result: AttemptResult): "rate-limited" | "status" | "connection" | "timeout" {
+function causeOf(result: Sent): "rate-limited" | "status" | "connection" | "timeout" {
   if (result.kind !== "response") return result.kind;
   return result.status === 429 ? "rate-limited" : "status";
 }
 
 function isRedirect(status: number): boolean {
   return status >= 300 && status < 400;
+}
+
+/**
+ * What fetch says of a response it reached through redirects: `redirected` is true. The client
+ * follows redirects itself, so it says so on the final response.
+ */
+function markRedirected(response: Response): void {
+  try {
+    Object.defineProperty(response, "redirected", { value: true, configurable: true });
+  } catch {
+    // a frozen response of a caller's fetch: left as it is
+  }
 }

@@ -1,9 +1,26 @@
 import { startTimer } from "../clock/clock.js";
+import type { LinkedList, ListNode } from "../internal/linked-list.js";
 import type { KeyPacer } from "../pacer/types.js";
 import type { AttemptTimeouts } from "./attempt-timeouts.js";
 import { type FailedRequest, timedOut } from "./failures.js";
 import type { ResolvedOptions } from "./options.js";
-import type { ClientRuntime } from "./runtime.js";
+import type { PreparedRequest } from "./prepare.js";
+
+/**
+ * What every call of one client shares: its options, the key's pacer, the attempts' timeouts, and
+ * the calls in progress that `close()` aborts. Made once by `createClient`.
+ */
+export interface ClientRuntime {
+  readonly options: ResolvedOptions;
+  readonly pacer: KeyPacer;
+  /** The key's fingerprint, the only name of the key that events carry. */
+  readonly key: string;
+  readonly attemptTimeouts: AttemptTimeouts;
+  /** Calls in progress, which `close()` aborts. */
+  readonly calls: LinkedList<CallContext>;
+  /** Set by `close()`: every later call rejects with its reason. */
+  closed: { reason: unknown } | undefined;
+}
 
 /**
  * One call in progress: what its attempts share (the client's options, the key's pacer) and how
@@ -12,7 +29,10 @@ import type { ClientRuntime } from "./runtime.js";
  * A class rather than closures, and its `AbortSignal` made only when something needs one: a call
  * is made per request, on the hot path, and most calls end without being aborted.
  */
-export class CallContext {
+export class CallContext implements ListNode<CallContext> {
+  /** Its neighbours among the client's calls in progress, which `close()` aborts. */
+  prev: CallContext | undefined;
+  next: CallContext | undefined;
   readonly options: ResolvedOptions;
   readonly pacer: KeyPacer;
   /** The key's fingerprint, the only name of the key that events carry. */
@@ -21,6 +41,8 @@ export class CallContext {
   readonly attemptTimeouts: AttemptTimeouts;
   /** Attempts made so far: the total timeout's error reports them. */
   attempts = 0;
+  /** The request of the latest attempt: after a redirect, where it led. */
+  lastRequest: PreparedRequest | undefined;
   /** Epoch ms (the clock's) by which the call must end; Infinity without a total timeout. */
   readonly deadline: number;
   /**
@@ -29,6 +51,7 @@ export class CallContext {
    */
   readonly abortableByCaller: boolean;
   private controller: AbortController | undefined;
+  private forTransport: AbortSignal | undefined;
   private abortedWith: { reason: unknown } | undefined;
   private attempt: { abort(reason: unknown): void } | undefined;
   private readonly stopTimer: (() => void) | undefined;
@@ -77,6 +100,16 @@ export class CallContext {
     return this.controller.signal;
   }
 
+  /**
+   * What the transport gets: aborts with the call, and follows the caller's own signal even after
+   * the call has handed its response over, so that an abort reaches a body still being read.
+   * (`AbortSignal.any` links them without a listener on the caller's signal, which may serve many calls.)
+   */
+  get transportSignal(): AbortSignal {
+    this.forTransport ??= this.callerSignal ? AbortSignal.any([this.callerSignal, this.signal]) : this.signal;
+    return this.forTransport;
+  }
+
   /** Aborts the call; later calls are ignored. */
   abort(reason: unknown): void {
     if (this.abortedWith) return;
@@ -95,9 +128,13 @@ export class CallContext {
     if (this.abortedWith) attempt.abort(this.abortedWith.reason);
   }
 
-  /** Stops the total-timeout timer and unlinks the caller's signal; called once the call has ended. */
-  dispose(): void {
+  /**
+   * The call has ended: unlinks the caller's signal and stops the total timeout — unless
+   * `keepDeadline`, for a response whose body is read after the call: then the deadline still ends
+   * the read when it comes (and does nothing after the body is done).
+   */
+  dispose(keepDeadline = false): void {
     if (this.onCallerAbort) this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
-    this.stopTimer?.();
+    if (!keepDeadline) this.stopTimer?.();
   }
 }

@@ -1,11 +1,12 @@
 import type { z } from "zod";
 import { keyFingerprint } from "../internal/fingerprint.js";
+import { LinkedList } from "../internal/linked-list.js";
 import { attemptTimeouts } from "./attempt-timeouts.js";
-import { runCall } from "./call.js";
+import { emitGiveUp, runCall } from "./call.js";
+import type { ClientRuntime } from "./context.js";
 import { type ClientOptions, resolveOptions } from "./options.js";
 import { type PreparedRequest, prepareRequest } from "./prepare.js";
 import { type RequestOptions, requestJson } from "./request.js";
-import type { ClientRuntime } from "./runtime.js";
 
 export interface Client {
   /**
@@ -49,13 +50,24 @@ export function createClient(options: ClientOptions): Client {
     pacer,
     key,
     attemptTimeouts: attemptTimeouts(resolved.clock, resolved.timeoutMs),
-    calls: new Set(),
+    calls: new LinkedList(),
     closed: undefined,
   };
   let closing: Promise<void> | undefined;
 
   const fetchPrepared = (request: PreparedRequest): Promise<Response> =>
-    runCall(runtime, request, undefined, (result) => result.response);
+    runCall(runtime, request, undefined, (result) => result.response, true);
+
+  /** A call refused before it started (its input is invalid) still ends in an error the hooks hear of. */
+  const refuse = (error: unknown, method: unknown, url: unknown): Promise<never> => {
+    emitGiveUp(
+      runtime,
+      { method: typeof method === "string" ? method : "GET", url: safeText(url), secrets: resolved.secrets },
+      0,
+      error,
+    );
+    return Promise.reject(error);
+  };
 
   return {
     key,
@@ -68,10 +80,12 @@ export function createClient(options: ClientOptions): Client {
       try {
         prepared = prepareRequest(resolved, input, init);
       } catch (error) {
-        return Promise.reject(error);
+        return refuse(error, init?.method ?? (input instanceof Request ? input.method : undefined), input);
       }
       // Waited for only when it is a promise (a `Request` with a body).
-      return prepared instanceof Promise ? prepared.then(fetchPrepared) : fetchPrepared(prepared);
+      return prepared instanceof Promise
+        ? prepared.then(fetchPrepared, (error: unknown) => refuse(error, init?.method, input))
+        : fetchPrepared(prepared);
     },
     request(options: RequestOptions & { schema?: z.ZodType }) {
       return requestJson(runtime, options);
@@ -80,10 +94,19 @@ export function createClient(options: ClientOptions): Client {
       closing ??= (async () => {
         const reason = new DOMException("The pacekeeper client was closed", "AbortError");
         runtime.closed = { reason };
-        for (const call of [...runtime.calls]) call.abort(reason);
+        for (const call of runtime.calls.toArray()) call.abort(reason);
         await resolved.transport.close();
       })();
       return closing;
     },
   } as Client;
+}
+
+/** A URL as events show it, whatever the caller passed (a `Request`, a `URL`, a string). */
+function safeText(value: unknown): string {
+  try {
+    return value instanceof Request ? value.url : String(value);
+  } catch {
+    return "";
+  }
 }

@@ -60,8 +60,10 @@ export interface ClientOptions {
    */
   clock?: Clock;
   /**
-   * Time limit of one attempt, from being sent to the response headers, in milliseconds.
-   * @default 30_000
+   * Time limit of one attempt, from being sent to the response headers, in milliseconds. Long by
+   * default, as openai-node's is: a slow but healthy answer (a language model's, minutes long) is
+   * not cut off. Set it lower for an API known to answer quickly.
+   * @default 600_000 (ten minutes)
    */
   timeoutMs?: number;
   /**
@@ -107,6 +109,9 @@ export interface ResolvedOptions {
   store: PacerStore;
 }
 
+/** The attempt timeout unless told otherwise: ten minutes, openai-node's. */
+export const DEFAULT_TIMEOUT_MS = 600_000;
+
 const OPTION_NAMES = [
   "baseUrl",
   "apiKey",
@@ -143,7 +148,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const baseUrl = baseUrlOf(options.baseUrl);
   const apiKey = apiKeyOf(options.apiKey);
   const clock = options.clock === undefined ? realClock : clockOf(options.clock);
-  const timeoutMs = positiveNumber("timeoutMs", options.timeoutMs ?? 30_000);
+  const timeoutMs = positiveNumber("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   return {
     baseUrl,
     apiKey,
@@ -207,6 +212,9 @@ function apiKeyOf(value: unknown): string {
   if (hasControlCharacter(value as string) || (value as string).trim() !== value) {
     throw new TypeError("Expected `apiKey` to hold no whitespace at its ends and no control characters");
   }
+  if (!isByteString(value as string)) {
+    throw new TypeError("Expected `apiKey` to be a valid header value: characters up to U+00FF only");
+  }
   return value as string;
 }
 
@@ -215,7 +223,16 @@ function headerValue(name: string, value: unknown): string {
   if (hasControlCharacter(value as string)) {
     throw new TypeError(`Expected \`${name}\` to hold no line breaks or control characters`);
   }
+  if (!isByteString(value as string)) {
+    throw new TypeError(`Expected \`${name}\` to be a valid header value: characters up to U+00FF only`);
+  }
   return value as string;
+}
+
+/** What a header value may hold (WebIDL's ByteString): fetch refuses anything above U+00FF. */
+function isByteString(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return false;
+  return true;
 }
 
 /** RFC 9110's `token`: the characters a header name may hold. */

@@ -11,8 +11,8 @@ export const MAX_REDIRECTS = 5;
  * The request a redirect asks for, or undefined when the response is not one to follow.
  *
  * Redirects are followed by the client, not by fetch, so that a hop on the API's origin is paced
- * like any request, and a hop to another origin never carries the key (`sameOrigin: false`:
- * the caller strips `Authorization` and sends it unpaced — it is not the API's budget).
+ * like any request, and a hop to another origin never carries the key: it goes without the
+ * credential, the cookies and the key in the query, and unpaced (it is not the API's budget).
  * Method rewriting follows the Fetch standard: 303 becomes GET, and so do 301/302 after a POST.
  */
 export function redirectedRequest(
@@ -20,7 +20,7 @@ export function redirectedRequest(
   status: number,
   request: PreparedRequest,
   options: ResolvedOptions,
-): { request: PreparedRequest; sameOrigin: boolean } | undefined {
+): PreparedRequest | undefined {
   const { baseUrl } = options;
   if (request.redirect !== "follow" || !REDIRECTS.has(status)) return undefined;
   const location = response.headers.get("location");
@@ -37,11 +37,11 @@ export function redirectedRequest(
     ((status === 301 || status === 302) && request.method === "POST");
   if (!toGet && !request.replayable && request.body !== null) return undefined;
   const headers = { ...request.headers };
-  // A request the client follows is on the base URL's origin: a hop elsewhere ends the chain.
   const sameOrigin = url.origin === baseUrl.origin;
   if (!sameOrigin) {
     delete headers.authorization;
     delete headers.cookie;
+    delete headers["proxy-authorization"];
   }
   if (toGet) {
     for (const name of [
@@ -56,15 +56,12 @@ export function redirectedRequest(
   }
   const path = pathBelow(baseUrl, url);
   return {
-    sameOrigin,
-    request: {
-      ...request,
-      url: url.href,
-      method: toGet ? "GET" : request.method,
-      headers,
-      body: toGet ? null : request.body,
-      path,
-      paced: isPaced(options.dialect, path),
-    },
+    ...request,
+    url: url.href,
+    method: toGet ? "GET" : request.method,
+    headers,
+    body: toGet ? null : request.body,
+    path,
+    paced: sameOrigin && isPaced(options.dialect, path),
   };
 }

@@ -1,12 +1,16 @@
 import { z } from "zod";
 import { createHttpError } from "../errors/create-http-error.js";
-import { parseJsonSafely } from "../errors/error-body.js";
-import { RequestValidationError, ResponseValidationError } from "../errors/validation-errors.js";
+import { MAX_ERROR_BODY_BYTES, parseJsonSafely } from "../errors/error-body.js";
+import {
+  RequestValidationError,
+  ResponseValidationError,
+  type ValidationIssue,
+} from "../errors/validation-errors.js";
 import { type CallResult, emitGiveUp, runCall } from "./call.js";
-import type { CallContext } from "./context.js";
+import type { CallContext, ClientRuntime } from "./context.js";
 import { connectionFailed } from "./failures.js";
-import { prepareRequest, resolveUrl } from "./prepare.js";
-import type { ClientRuntime } from "./runtime.js";
+import { type PreparedRequest, prepareRequest, resolveUrl } from "./prepare.js";
+import { readText } from "./read-body.js";
 
 /** A query value: arrays repeat the parameter (`?id=1&id=2`); `undefined` and `null` leave it out. */
 export type QueryValue =
@@ -62,51 +66,34 @@ const requestShape = z.strictObject({
   totalTimeoutMs: z.number().positive().finite().optional(),
 });
 
+type RequestShape = z.output<typeof requestShape>;
+
 /**
  * `client.request`: validates everything before a byte is sent (CampOne counts a 400 against
  * the key's budget, so a request that can only fail must never leave), then calls, then parses.
  */
 export async function requestJson(runtime: ClientRuntime, input: RequestOptions): Promise<unknown> {
   const { options } = runtime;
-  const method = (typeof input?.method === "string" ? input.method : "GET").toUpperCase();
-  const invalid = (part: "path" | "query" | "headers" | "body", issues: z.core.$ZodIssue[]) =>
-    new RequestValidationError({ issues, part, method, secrets: options.secrets });
-
-  const shape = requestShape.safeParse(input);
-  if (!shape.success) {
-    const first = String(shape.error.issues[0]?.path[0] ?? "path");
-    throw invalid(
-      first === "query" ? "query" : first === "body" ? "body" : first === "headers" ? "headers" : "path",
-      shape.error.issues,
+  let call: { req: RequestShape; prepared: PreparedRequest };
+  try {
+    call = await prepareJson(runtime, input);
+  } catch (error) {
+    // A call refused before it started still ends in an error the hooks hear of.
+    const method = typeof input?.method === "string" ? input.method.toUpperCase() : "GET";
+    const path = typeof input?.path === "string" ? input.path : "";
+    emitGiveUp(
+      runtime,
+      { method, url: `${options.baseUrl.href}${path.replace(/^\/+/, "")}`, secrets: options.secrets },
+      0,
+      error,
     );
+    throw error;
   }
-  const req = shape.data;
-  // A user's query schema may transform (dates to strings): its output is what is sent.
-  const query = (
-    req.querySchema ? parsePart(req.querySchema, req.query ?? {}, (i) => invalid("query", i)) : req.query
-  ) as Record<string, QueryValue> | undefined;
-  const body = req.bodySchema ? parsePart(req.bodySchema, req.body, (i) => invalid("body", i)) : req.body;
-  checkPageSize(options, query, (i) => invalid("query", i));
-
-  const url = resolveUrl(options.baseUrl, req.path);
-  for (const [name, value] of Object.entries((query ?? {}) as Record<string, QueryValue>)) {
-    if (value === undefined || value === null) continue;
-    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(name, String(item));
-  }
-  const headers = new Headers(req.headers);
-  if (!headers.has("accept")) headers.set("accept", "application/json");
-  if (body !== undefined) headers.set("content-type", "application/json");
-  if (req.idempotencyKey !== undefined) headers.set("idempotency-key", req.idempotencyKey);
-  const prepared = await prepareRequest(options, url, {
-    method,
-    headers,
-    body: body === undefined ? null : JSON.stringify(body),
-    signal: req.signal,
-  });
-
+  const { req, prepared } = call;
   return runCall(runtime, prepared, req.totalTimeoutMs, async (result, ctx) => {
     const { response } = result;
-    const text = await readBody(ctx, result);
+    // An error body is read up to what the error keeps of it; a success body whole, to parse it.
+    const text = await readBody(ctx, result, response.ok ? undefined : MAX_ERROR_BODY_BYTES);
     const common = {
       method: result.request.method,
       url: result.request.url,
@@ -148,19 +135,62 @@ export async function requestJson(runtime: ClientRuntime, input: RequestOptions)
   });
 }
 
+/** Validates a JSON call's options and prepares its request, or throws `RequestValidationError`. */
+async function prepareJson(
+  runtime: ClientRuntime,
+  input: RequestOptions,
+): Promise<{ req: RequestShape; prepared: PreparedRequest }> {
+  const { options } = runtime;
+  const method = (typeof input?.method === "string" ? input.method : "GET").toUpperCase();
+  const invalid = (part: "path" | "query" | "headers" | "body", issues: readonly ValidationIssue[]) =>
+    new RequestValidationError({ issues, part, method, secrets: options.secrets });
+
+  const shape = requestShape.safeParse(input);
+  if (!shape.success) {
+    const first = String(shape.error.issues[0]?.path[0] ?? "path");
+    throw invalid(
+      first === "query" ? "query" : first === "body" ? "body" : first === "headers" ? "headers" : "path",
+      shape.error.issues,
+    );
+  }
+  const req = shape.data;
+  // A user's query schema may transform (dates to strings): its output is what is sent.
+  const query = (
+    req.querySchema ? parsePart(req.querySchema, req.query ?? {}, (i) => invalid("query", i)) : req.query
+  ) as Record<string, QueryValue> | undefined;
+  const body = req.bodySchema ? parsePart(req.bodySchema, req.body, (i) => invalid("body", i)) : req.body;
+  checkPageSize(options, query, (i) => invalid("query", i));
+
+  const url = resolveUrl(options.baseUrl, req.path);
+  for (const [name, value] of Object.entries((query ?? {}) as Record<string, QueryValue>)) {
+    if (value === undefined || value === null) continue;
+    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(name, String(item));
+  }
+  const headers: Record<string, string> = { ...req.headers };
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === "accept"))
+    headers.accept = "application/json";
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (req.idempotencyKey !== undefined) headers["idempotency-key"] = req.idempotencyKey;
+  const prepared = await prepareRequest(options, url, {
+    method,
+    headers,
+    body: body === undefined ? null : JSON.stringify(body),
+    signal: req.signal,
+  });
+  return { req, prepared };
+}
+
 /**
  * The body as text. A body cut short (the connection reset mid-body) is a `ConnectionError`,
  * as `docs/errors.md` promises, not undici's bare `TypeError: terminated`; an abort or the total
  * deadline during the read rejects with the signal's reason, as everywhere else.
  */
-async function readBody(ctx: CallContext, result: CallResult): Promise<string> {
+async function readBody(ctx: CallContext, result: CallResult, maxBytes?: number): Promise<string> {
   try {
-    return await result.response.text();
+    return await readText(result.response, maxBytes);
   } catch (error) {
     if (ctx.aborted) throw ctx.reason;
-    const failure = connectionFailed(error, result.request, result.attempts);
-    emitGiveUp(ctx, result.request, result.attempts, failure);
-    throw failure;
+    throw connectionFailed(error, result.request, result.attempts);
   }
 }
 

@@ -14,6 +14,18 @@ export interface Transport {
    * a signal costs more than the rest of a paced call together (docs/design.md, "Overhead").
    */
   readonly freesOverdueRequests: boolean;
+  /**
+   * Whether `error`, which `fetch` rejected with, is fetch refusing the request's arguments (a
+   * body on a GET, a header value that is not a byte string) rather than a network failure: then
+   * nothing was sent and sending again will not help. Node's fetch reports both as `TypeError`; a
+   * network failure is `TypeError("fetch failed")` with the socket's error as its `cause`.
+   */
+  isRefusal(error: unknown): boolean;
+}
+
+/** Node's fetch (undici): an argument it refuses is a `TypeError` of its own, without a cause. */
+function isFetchRefusal(error: unknown): boolean {
+  return error instanceof TypeError && error.cause === undefined && error.message !== "fetch failed";
 }
 
 /** `setTimeout`, which undici's timers use, fires at once for delays above 2^31-1 ms. */
@@ -39,7 +51,7 @@ export function defaultTransport(attemptTimeoutMs?: number): Transport {
       // off V8's fast path (docs/design.md, "Performance").
       // (Node's RequestInit types `dispatcher` with its own bundled undici's types, not ours.)
       const options: { dispatcher?: unknown } = init ?? {};
-      options.dispatcher = agent;
+      options.dispatcher ??= agent;
       return globalThis.fetch(input, options as RequestInit);
     },
     async close() {
@@ -50,10 +62,14 @@ export function defaultTransport(attemptTimeoutMs?: number): Transport {
       await closing?.destroy();
     },
     freesOverdueRequests: headersTimeout !== undefined,
+    isRefusal: isFetchRefusal,
   };
 }
 
-/** A caller's own fetch: pacekeeper does not own its connections, so closing it does nothing. */
+/**
+ * A caller's own fetch: pacekeeper does not own its connections, so closing it does nothing; and
+ * what it rejects with is its own business, so every rejection counts as a failure to send.
+ */
 export function customTransport(fetch: FetchLike): Transport {
-  return { fetch, close: async () => {}, freesOverdueRequests: false };
+  return { fetch, close: async () => {}, freesOverdueRequests: false, isRefusal: () => false };
 }

@@ -61,11 +61,12 @@ function monotonicNow(): () => number {
 /**
  * Calls `fire` after `ms` on `clock`; the returned function cancels it. On the real clock this is
  * a plain `setTimeout` (a request's own timeout is set and cleared once per attempt, and an
- * `AbortController` per timer costs more than the timer); on any other clock, an abortable sleep.
+ * `AbortController` per timer costs more than the timer), which does not keep the process alive on
+ * its own: it watches work that does; on any other clock, an abortable sleep.
  */
 export function startTimer(clock: Clock, ms: number, fire: () => void): () => void {
   if (clock === realClock && ms <= MAX_TIMER_MS) {
-    const timer = setTimeout(fire, Math.max(0, ms));
+    const timer = setTimeout(fire, Math.max(0, ms)).unref();
     return () => clearTimeout(timer);
   }
   const stop = new AbortController();

@@ -1,3 +1,5 @@
+import { inspect } from "node:util";
+
 /**
  * Keeping the API key out of errors. Two mechanisms:
  *
@@ -121,9 +123,14 @@ export interface Redactor {
 const MAX_DEPTH = 32;
 
 /**
- * A redactor for the given secrets. Each secret is also matched in the encodings it takes when a
- * server reflects it: percent-encoded (component, URI, form) and JSON-escaped. Empty strings are
- * ignored.
+ * A redactor for the given secrets. Each secret is matched in every encoding a server may reflect
+ * it in, character by character: as it is, percent-encoded in either case (`%2F`, `%2f`),
+ * JSON-escaped (`\u002f`, `\/`) and as an HTML character reference (`&#47;`, `&#x2F;`, `&sol;`).
+ * Empty strings are ignored.
+ *
+ * Values that hold text where a plain walk of own properties cannot see it (`Headers`, `Map`, a
+ * `Request`: an `Authorization` header among them) are copied into plain objects when they hold a
+ * secret; any other object that `util.inspect` would show a secret in becomes its redacted text.
  */
 export function createRedactor(secrets: readonly string[] | undefined): Redactor {
   const pattern = secretPattern(secrets);
@@ -141,6 +148,12 @@ export function createRedactor(secrets: readonly string[] | undefined): Redactor
     if (seen.has(value) || depth >= MAX_DEPTH) return "[…]";
     seen.add(value);
     if (Array.isArray(value)) return value.map((item) => deep(item, depth + 1, seen));
+    const contents = containerContents(value);
+    if (contents !== undefined) return deep(contents, depth + 1, seen);
+    if (!isPlain(value) && !(value instanceof Error)) {
+      const shown = inspected(value);
+      return shown !== undefined && mentions(shown) ? text(shown) : value;
+    }
     const entries: [string, unknown][] = [];
     for (const key of Object.keys(value)) {
       const descriptor = Object.getOwnPropertyDescriptor(value, key);
@@ -154,6 +167,12 @@ export function createRedactor(secrets: readonly string[] | undefined): Redactor
     if (typeof value === "string") return mentions(value);
     if (typeof value !== "object" || value === null || depth >= MAX_DEPTH || seen.has(value)) return false;
     seen.add(value);
+    const contents = containerContents(value);
+    if (contents !== undefined) return containsSecret(contents, depth + 1, seen);
+    if (!isPlain(value) && !Array.isArray(value) && !(value instanceof Error)) {
+      const shown = inspected(value);
+      if (shown !== undefined && mentions(shown)) return true;
+    }
     for (const key of Reflect.ownKeys(value)) {
       if (typeof key === "string" && mentions(key)) return true;
       const descriptor = Object.getOwnPropertyDescriptor(value, key);
@@ -202,29 +221,103 @@ export function createRedactor(secrets: readonly string[] | undefined): Redactor
   return { active: true, text, deep: (value) => deep(value), cause: (value) => cause(value) };
 }
 
-function secretPattern(secrets: readonly string[] | undefined): RegExp | undefined {
-  const variants = new Set<string>();
-  for (const secret of secrets ?? []) {
-    if (typeof secret !== "string" || secret === "") continue;
-    variants.add(secret);
-    variants.add(JSON.stringify(secret).slice(1, -1));
-    for (const encode of [encodeURIComponent, encodeURI, formEncode]) {
-      try {
-        variants.add(encode(secret));
-      } catch {
-        // a lone surrogate cannot be percent-encoded, so it cannot appear encoded either
-      }
-    }
-  }
-  variants.delete("");
-  if (variants.size === 0) return undefined;
-  // Longest first, so a secret that contains another is replaced whole.
-  const alternatives = [...variants].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  return new RegExp(alternatives.join("|"), "g");
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
-function formEncode(value: string): string {
-  return new URLSearchParams([["", value]]).toString().slice(1);
+/**
+ * What a container holds, as plain data: the entries of `Headers`, `Map` and `URLSearchParams`,
+ * the values of a `Set`, a `Request`'s or `Response`'s method, URL and headers, a `URL`'s href.
+ * `undefined` for anything else.
+ */
+function containerContents(value: object): unknown {
+  try {
+    if (value instanceof Headers || value instanceof URLSearchParams) return Object.fromEntries(value);
+    if (value instanceof Map) return [...value.entries()];
+    if (value instanceof Set) return [...value.values()];
+    if (value instanceof URL) return value.href;
+    if (typeof Request !== "undefined" && value instanceof Request) {
+      return { method: value.method, url: value.url, headers: Object.fromEntries(value.headers) };
+    }
+    if (typeof Response !== "undefined" && value instanceof Response) {
+      return { status: value.status, url: value.url, headers: Object.fromEntries(value.headers) };
+    }
+  } catch {
+    // a hostile object pretending to be one: judged by what util.inspect shows
+  }
+  return undefined;
+}
+
+/** What `util.inspect` would show of `value`, as a log line would; undefined when it throws. */
+function inspected(value: object): string | undefined {
+  try {
+    return inspect(value, { depth: 4, showHidden: true, breakLength: Number.POSITIVE_INFINITY });
+  } catch {
+    return undefined;
+  }
+}
+
+function secretPattern(secrets: readonly string[] | undefined): RegExp | undefined {
+  const alternatives = new Set<string>();
+  for (const secret of secrets ?? []) {
+    if (typeof secret !== "string" || secret === "") continue;
+    alternatives.add([...secret].map(anyEncoding).join(""));
+  }
+  if (alternatives.size === 0) return undefined;
+  // Longest first, so a secret that contains another is replaced whole.
+  return new RegExp([...alternatives].sort((a, b) => b.length - a.length).join("|"), "g");
+}
+
+/** HTML's named character references, for the characters a key may hold. */
+const NAMED_REFERENCES: Record<string, string[]> = {
+  "&": ["amp"],
+  "<": ["lt"],
+  ">": ["gt"],
+  '"': ["quot"],
+  "'": ["apos"],
+  "/": ["sol"],
+  "+": ["plus"],
+  "=": ["equals"],
+  ":": ["colon"],
+  "%": ["percnt"],
+  ".": ["period"],
+  _: ["lowbar"],
+  "-": ["dash", "hyphen"],
+};
+
+/** A regular expression matching one character in any encoding a server may reflect it in. */
+function anyEncoding(char: string): string {
+  const code = char.codePointAt(0)!;
+  const forms = [escapeRegExp(char)];
+  // Percent-encoded UTF-8, each hex digit in either case.
+  forms.push(
+    [...new TextEncoder().encode(char)]
+      .map((byte) => `%${hexDigit(byte >> 4)}${hexDigit(byte & 15)}`)
+      .join(""),
+  );
+  // JSON: \uXXXX (any case; a surrogate pair as two), and the short escapes.
+  const units = char.length === 2 ? [char.charCodeAt(0), char.charCodeAt(1)] : [code];
+  forms.push(units.map((unit) => String.raw`\\u${hex(unit, 4)}`).join(""));
+  if (char === "/") forms.push(String.raw`\\/`);
+  if (char === '"') forms.push(String.raw`\\"`);
+  if (char === "\\") forms.push(String.raw`\\\\`);
+  // HTML character references: decimal, hexadecimal, named.
+  forms.push(`&#0*${code};`, `&#[xX]0*${hex(code, 1)};`);
+  for (const name of NAMED_REFERENCES[char] ?? []) forms.push(`&${name};`);
+  if (char === " ") forms.push(String.raw`\+`);
+  return `(?:${forms.join("|")})`;
+}
+
+/** A hex digit that matches either case. */
+function hexDigit(n: number): string {
+  const digit = n.toString(16);
+  return /[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit;
+}
+
+/** `n` in hex, at least `width` digits, each letter in either case. */
+function hex(n: number, width: number): string {
+  return [...n.toString(16).padStart(width, "0")].map((d) => hexDigit(Number.parseInt(d, 16))).join("");
 }
 
 function escapeRegExp(value: string): string {

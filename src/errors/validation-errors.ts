@@ -1,15 +1,23 @@
-import type { z } from "zod";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import { registerErrorClass } from "./brand.js";
 import { attemptCount, oneLine } from "./normalize.js";
 import { PacekeeperError, type PacekeeperErrorOptions } from "./pacekeeper-error.js";
 import { createRedactor, redactUrl } from "./redact.js";
 
-/** A zod issue, as `schema.safeParse(x).error.issues` holds them. */
-export type ValidationIssue = z.core.$ZodIssue;
+/**
+ * One problem a validation found, whatever did the validating: a schema library (zod, valibot,
+ * ArkType: every Standard Schema), or pacekeeper's own checks of a request before it is sent.
+ */
+export interface ValidationIssue {
+  readonly message: string;
+  /** Where the problem is, from the validated value's root: `["items", 0, "name"]`. */
+  readonly path: readonly PropertyKey[];
+  /** The validator's name for the kind of problem, where it gives one (zod: `invalid_type`). */
+  readonly code?: string;
+}
 
 /** Which part of the request failed validation. */
-export type RequestPart = "path" | "query" | "headers" | "body";
+export type RequestPart = "url" | "method" | "path" | "query" | "headers" | "body";
 
 export interface RequestValidationErrorInit extends PacekeeperErrorOptions {
   message?: string;

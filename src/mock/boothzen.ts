@@ -19,6 +19,7 @@ import { jsonResponse } from "./json-response.js";
 import { type Caller, KeyTable } from "./key-table.js";
 import type { ResolvedOptions } from "./options.js";
 import { integerField, integerParam, parseIsoDateTime, stringField } from "./query.js";
+import { RecordList } from "./record-list.js";
 import { RequestIdSequence } from "./request-id.js";
 import { resetSeconds, retryAfterSeconds } from "./seconds.js";
 
@@ -52,7 +53,7 @@ interface RateLimitState {
 export class BoothZenApi implements Dialect {
   readonly #keys: KeyTable;
   readonly #ids = new RequestIdSequence();
-  #created: BoothZenBooking[] = [];
+  readonly #bookings = new RecordList<BoothZenBooking>(boothzenFixtures());
 
   constructor(options: ResolvedOptions) {
     this.#keys = new KeyTable(options);
@@ -84,7 +85,7 @@ export class BoothZenApi implements Dialect {
       return { response };
     }
     const who = { key: caller.key, tenant: caller.config.tenant };
-    const { main, burst } = this.#keys.countersOf(caller);
+    const { main, burst } = this.#keys.countersOf(caller, context.now);
     // "Aggressive retries dig a deeper hole; the bucket only refills with time": a refused request
     // takes nothing, and is answered when a request would succeed under both limits.
     const outcome = attempt(burst === undefined ? [main] : [main, burst], context.now, false);
@@ -125,7 +126,7 @@ export class BoothZenApi implements Dialect {
   reset(): void {
     this.#keys.reset();
     this.#ids.reset();
-    this.#created = [];
+    this.#bookings.clear();
   }
 
   #outside(request: Request, path: string, requestId: string): Response {
@@ -156,15 +157,9 @@ export class BoothZenApi implements Dialect {
     return methodNotAllowed(method, "GET, POST", requestId);
   }
 
-  /** Fixtures, then created bookings: ordered by id, and the booking of sequence n at index n - 1. */
-  #bookings(): readonly BoothZenBooking[] {
-    const fixtures = boothzenFixtures();
-    return this.#created.length === 0 ? fixtures : [...fixtures, ...this.#created];
-  }
-
   #find(id: string): BoothZenBooking | undefined {
     const sequence = bookingSequence(id);
-    return sequence === undefined ? undefined : this.#bookings()[sequence - 1];
+    return sequence === undefined ? undefined : this.#bookings.bySequence(sequence);
   }
 
   #retrieve(rawId: string, requestId: string): Response {
@@ -189,18 +184,19 @@ export class BoothZenApi implements Dialect {
       fallback: BOOTHZEN_DEFAULT_PAGE_SIZE,
     });
     if (!pageSize.ok) return invalidParameter(pageSize.message, requestId);
-    const bookings = this.#bookings();
+    const bookings = this.#bookings;
     let start = 0;
     const cursor = params.get("cursor");
     if (cursor !== null) {
-      const after = this.#find(cursor);
-      if (after === undefined) {
+      const sequence = bookingSequence(cursor);
+      const index = sequence === undefined ? -1 : bookings.indexOfSequence(sequence);
+      if (index === -1) {
         return invalidParameter(
           `\`cursor\` must be the id of a booking, got ${JSON.stringify(cursor)}`,
           requestId,
         );
       }
-      start = bookings.indexOf(after) + 1;
+      start = index + 1;
     }
     const data = bookings.slice(start, start + pageSize.value);
     const hasMore = start + pageSize.value < bookings.length;
@@ -260,7 +256,7 @@ export class BoothZenApi implements Dialect {
       amount = parsed.value;
     }
     const booking: BoothZenBooking = {
-      id: bookingId(boothzenFixtures().length + this.#created.length + 1),
+      id: bookingId(this.#bookings.nextSequence),
       object: "booking",
       booth_id: booth.value,
       customer_name: name.value,
@@ -272,7 +268,7 @@ export class BoothZenApi implements Dialect {
       currency: "EUR",
       created_at: isoDateTime(now),
     };
-    this.#created.push(booking);
+    this.#bookings.add(booking);
     return jsonResponse(201, booking, { "x-request-id": requestId, "x-boothzen-scope": "write:bookings" });
   }
 }

@@ -12,6 +12,7 @@ import { jsonResponse } from "./json-response.js";
 import { type Caller, KeyTable } from "./key-table.js";
 import type { ResolvedOptions } from "./options.js";
 import { integerField, integerParam, type Parsed, parseIsoDate } from "./query.js";
+import { RecordList } from "./record-list.js";
 import { retryAfterSeconds } from "./seconds.js";
 
 /** "Use page_size=200 for bulk reads" — the largest page; the default is 50. */
@@ -32,7 +33,7 @@ type Collection = (typeof COLLECTIONS)[number];
 
 export class CampOneApi implements Dialect {
   readonly #keys: KeyTable;
-  #created: CampOneBooking[] = [];
+  readonly #bookings = new RecordList<CampOneBooking>(camponeFixtures().bookings);
 
   constructor(options: ResolvedOptions) {
     this.#keys = new KeyTable(options);
@@ -50,7 +51,7 @@ export class CampOneApi implements Dialect {
     const who = { key: caller.key, tenant: caller.config.tenant };
     // "Every authenticated request is counted, regardless of outcome: … 400, 403, 404, 429 — counted",
     // so a refused request counts too, and Retry-After is computed with it counted.
-    const outcome = attempt([this.#keys.countersOf(caller).main], context.now, true);
+    const outcome = attempt([this.#keys.countersOf(caller, context.now).main], context.now, true);
     if (!outcome.allowed) {
       const seconds = retryAfterSeconds(outcome.retryAfterMs);
       return {
@@ -80,7 +81,7 @@ export class CampOneApi implements Dialect {
 
   reset(): void {
     this.#keys.reset();
-    this.#created = [];
+    this.#bookings.clear();
   }
 
   async #route(request: Request, { url, path, now }: RequestContext, caller: Caller): Promise<Response> {
@@ -97,21 +98,16 @@ export class CampOneApi implements Dialect {
     return methodNotAllowed(method, name === "bookings" ? "GET, POST" : "GET");
   }
 
-  #records(name: Collection): readonly object[] {
-    return name === "bookings" ? this.#bookings() : camponeFixtures()[name];
-  }
-
-  /** Fixtures, then created bookings: ordered by id. */
-  #bookings(): readonly CampOneBooking[] {
-    return this.#created.length === 0
-      ? camponeFixtures().bookings
-      : [...camponeFixtures().bookings, ...this.#created];
+  #records(name: Collection): RecordList<object> | readonly object[] {
+    return name === "bookings" ? this.#bookings : camponeFixtures()[name];
   }
 
   #find(name: Collection, rawId: string): object | undefined {
     if (!/^\d{1,9}$/.test(rawId)) return undefined;
     // Ids are 1-based and dense in every collection.
-    return this.#records(name)[Number(rawId) - 1];
+    const records = this.#records(name);
+    const sequence = Number(rawId);
+    return records instanceof RecordList ? records.bySequence(sequence) : records[sequence - 1];
   }
 
   #list(name: Collection, params: URLSearchParams): Response {
@@ -129,7 +125,7 @@ export class CampOneApi implements Dialect {
       if (!range.ok) return detailResponse(400, `${range.message}.`);
       const { from, to } = range.value;
       if (from !== undefined || to !== undefined) {
-        records = this.#bookings().filter(
+        records = this.#bookings.filter(
           (booking) =>
             (from === undefined || booking.arrival >= from) && (to === undefined || booking.arrival <= to),
         );
@@ -175,7 +171,7 @@ export class CampOneApi implements Dialect {
       return invalidBooking("`departure` must be after `arrival`");
     }
     const booking: CampOneBooking = {
-      id: camponeFixtures().bookings.length + this.#created.length + 1,
+      id: this.#bookings.nextSequence,
       site_id: siteId.value,
       customer_id: customerId.value,
       arrival: arrival.value,
@@ -184,7 +180,7 @@ export class CampOneApi implements Dialect {
       status: "confirmed",
       created_at: isoDateTime(now),
     };
-    this.#created.push(booking);
+    this.#bookings.add(booking);
     return jsonResponse(201, booking);
   }
 }

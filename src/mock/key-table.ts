@@ -20,9 +20,14 @@ export interface KeyCounters {
   burst: Counter | undefined;
 }
 
+/** Keys with counters kept before idle ones are looked for and forgotten. */
+const SWEEP_AT = 1_024;
+
 export class KeyTable {
   readonly #options: ResolvedOptions;
   readonly #counters = new Map<string, KeyCounters>();
+  /** How many keys' counters are kept when the next sweep for idle ones runs. */
+  #sweepAt = SWEEP_AT;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -44,14 +49,31 @@ export class KeyTable {
     return { tenant: DEFAULT_TENANT, limit, burst, readOnly: false };
   }
 
-  /** The counters of `caller`, created on its first request. */
-  countersOf(caller: Caller): KeyCounters {
+  /**
+   * The counters of `caller`, created on its first request. A key whose counters are all back to
+   * where they started (nothing left in a rolling log, a fixed window untouched, a bucket full) is
+   * forgotten once enough keys are kept: it is then the same as a key never seen, so memory grows
+   * with the keys active in a window, not with every key ever seen. (A fixed window's phase starts
+   * again from the key's next request.)
+   */
+  countersOf(caller: Caller, now: number): KeyCounters {
     let counters = this.#counters.get(caller.key);
     if (counters === undefined) {
+      if (this.#counters.size >= this.#sweepAt) this.#sweep(now);
       counters = this.fresh(caller.config);
       this.#counters.set(caller.key, counters);
     }
     return counters;
+  }
+
+  #sweep(now: number): void {
+    for (const [key, counters] of this.#counters) {
+      if (isFresh(counters.main, now) && (counters.burst === undefined || isFresh(counters.burst, now))) {
+        this.#counters.delete(key);
+      }
+    }
+    // Sweep again when the keys still kept have doubled: amortized O(1) per new key.
+    this.#sweepAt = Math.max(SWEEP_AT, this.#counters.size * 2);
   }
 
   /** Counters of a key that has sent nothing yet. */
@@ -66,4 +88,8 @@ export class KeyTable {
   reset(): void {
     this.#counters.clear();
   }
+}
+
+function isFresh(counter: Counter, now: number): boolean {
+  return counter.remaining(now) === counter.limit && counter.waitMs(now) === 0;
 }

@@ -35,6 +35,9 @@ export interface Pacer {
   acquire(key: string, options?: AcquireOptions): Promise<Permit>;
 }
 
+/** Names of keys `createPacer` keeps hashed, at most. */
+const MAX_NAMES_KEPT = 10_000;
+
 /**
  * Paces any async work per key with the same engine as the client: rolling windows, the gate
  * after a refusal, FIFO waiters, one timer per key.
@@ -56,12 +59,14 @@ export function createPacer(options: PacerOptions): Pacer {
   }
   const backoff = mergeBackoff(DEFAULT_BACKOFF, options.backoff);
   const store = options.store ?? memoryStore();
-  // Hashing the key on every run would cost more than pacing it.
+  // Hashing the key on every run would cost more than pacing it; the names of the keys seen last
+  // are kept, a bounded number of them (the store forgets idle keys' pacers; this must forget too).
   const ids = new Map<string, string>();
   const pacerOf = (key: string) => {
     if (typeof key !== "string" || key === "") throw new TypeError("Expected `key` to be a non-empty string");
     let id = ids.get(key);
     if (id === undefined) {
+      if (ids.size >= MAX_NAMES_KEPT) ids.clear();
       id = `pacer ${keyFingerprint(key)}`;
       ids.set(key, id);
     }

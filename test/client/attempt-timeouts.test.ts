@@ -9,7 +9,7 @@ const T0 = 1_000_000;
 function starter(clock: ReturnType<typeof createVirtualClock>, ms: number) {
   const timeouts = attemptTimeouts(clock, ms);
   return (fire: () => void) => {
-    const timeout: Timeout = { fire };
+    const timeout: Timeout = { at: 0, prev: undefined, next: undefined, fire };
     timeouts.start(timeout);
     return () => timeouts.stop(timeout);
   };
