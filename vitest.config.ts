@@ -21,7 +21,13 @@ const integration = [
   "test/client/reliability-soak.test.ts",
 ];
 
-const shared = { testTimeout: 20_000, hookTimeout: 20_000, pool: "forks" } as const;
+/** `--expose-gc`: tests of bounded memory collect garbage before they measure the heap. */
+const shared = {
+  testTimeout: 20_000,
+  hookTimeout: 20_000,
+  pool: "forks" as const,
+  execArgv: ["--expose-gc"],
+};
 
 export default defineConfig({
   test: {

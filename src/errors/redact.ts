@@ -266,7 +266,8 @@ function secretPattern(secrets: readonly string[] | undefined): RegExp | undefin
   }
   if (alternatives.size === 0) return undefined;
   // Longest first, so a secret that contains another is replaced whole.
-  return new RegExp([...alternatives].sort((a, b) => b.length - a.length).join("|"), "g");
+  // Regardless of case: a key a server upper- or lower-cased is still the key.
+  return new RegExp([...alternatives].sort((a, b) => b.length - a.length).join("|"), "gi");
 }
 
 /** HTML's named character references, for the characters a key may hold. */

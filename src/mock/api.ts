@@ -38,7 +38,7 @@ export function createMockApi(options: MockApiOptions): MockApi {
  */
 export function buildMockApi(options: ResolvedOptions, basePath = ""): FaultingMockApi {
   const dialect: Dialect = options.dialect === "campone" ? new CampOneApi(options) : new BoothZenApi(options);
-  const log = new AuditLog();
+  const log = new AuditLog(options.auditLimit);
   const draw = options.faults === undefined ? undefined : new FaultDraw(options.faults);
   const timers = new FaultTimers();
   let latest = Number.NEGATIVE_INFINITY;

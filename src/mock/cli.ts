@@ -4,7 +4,7 @@
  *
  *   pacekeeper-mock --dialect boothzen --port 4010 [--limit N --window-ms N --burst N
  *     --burst-window-ms N --counting fixed|rolling|bucket --keys-file keys.json
- *     --faults 0.05|NAME=P,… --faults-seed N]
+ *     --faults 0.05|NAME=P,… --faults-seed N --audit-limit N]
  *
  * Prints `pacekeeper-mock: <dialect> listening on http://127.0.0.1:PORT` on stdout. A bad flag prints a
  * message naming the flag on stderr and exits 2; a server that cannot start exits 1.
@@ -20,11 +20,12 @@ const DEFAULT_PORT = 4010;
 
 const USAGE = `Usage: ${NAME} --dialect campone|boothzen [--port ${DEFAULT_PORT}] [--limit N] [--window-ms N]
        [--burst N] [--burst-window-ms N] [--counting rolling|fixed|bucket] [--keys-file keys.json]
-       [--faults P | --faults NAME=P,NAME=P…] [--faults-seed N]
+       [--faults P | --faults NAME=P,NAME=P…] [--faults-seed N] [--audit-limit N]
 
 Serves a mock of the CampOne or BoothZen API on 127.0.0.1 until SIGINT or SIGTERM.
 Limits default to each API's documented defaults. --port 0 picks a free port.
-The audit log is at GET /__admin/audit (never counted, never audited).
+The audit log is at GET /__admin/audit (never counted, never audited); it keeps the newest
+--audit-limit rows (default 100000).
 --faults P injects a fault into a fraction P of requests, spread evenly over every fault;
 --faults NAME=P,… gives each fault its own probability (see docs/mock-servers.md, "Fault mode").`;
 
@@ -39,6 +40,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
   counting: "--counting",
   keys: "--keys-file",
   faults: "--faults",
+  auditLimit: "--audit-limit",
 };
 
 class UsageError extends Error {}
@@ -61,6 +63,7 @@ function parseFlags(argv: string[]): MockServerOptions | "help" {
     ["windowMs", values["window-ms"]],
     ["burst", values.burst],
     ["burstWindowMs", values["burst-window-ms"]],
+    ["auditLimit", values["audit-limit"]],
   ] as const;
   for (const [option, raw] of numeric) {
     if (raw === undefined) continue;
@@ -95,6 +98,7 @@ function parse(argv: string[]) {
       "keys-file": { type: "string" },
       faults: { type: "string" },
       "faults-seed": { type: "string" },
+      "audit-limit": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

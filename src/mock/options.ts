@@ -2,6 +2,8 @@
  * Validation of the mock's options: one defaults object per dialect, then precise messages that
  * name the option, thrown at start, never on a later request.
  */
+
+import { AUDIT_CAPACITY } from "./audit.js";
 import { isWellFormedToken } from "./bearer.js";
 import { describe } from "./describe.js";
 import { type ResolvedFaults, resolveFaults } from "./faults.js";
@@ -45,6 +47,8 @@ export interface ResolvedOptions {
   clock: MockClock;
   /** Undefined: no fault mode. */
   faults: ResolvedFaults | undefined;
+  /** Rows the audit log keeps, at most. */
+  auditLimit: number;
 }
 
 /** Every option name, checked complete against the types by the compiler. */
@@ -58,6 +62,7 @@ const API_OPTIONS: Record<keyof MockApiOptions, true> = {
   keys: true,
   clock: true,
   faults: true,
+  auditLimit: true,
 };
 const KEY_OPTIONS: Record<keyof MockKeyOptions, true> = {
   tenant: true,
@@ -127,6 +132,7 @@ export function resolveMockOptions(options: unknown, frontOptions: readonly stri
     keys: resolveKeys(options.keys, dialect as MockDialect, { limit, windowMs, burst, burstWindowMs }),
     clock: clock as unknown as MockClock,
     faults: options.faults === undefined ? undefined : resolveFaults(options.faults),
+    auditLimit: integerOption("auditLimit", options.auditLimit, AUDIT_CAPACITY),
   };
 }
 

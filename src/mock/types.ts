@@ -95,6 +95,11 @@ export interface MockApiOptions {
    * @default undefined (no faults)
    */
   faults?: MockFaultOptions;
+  /**
+   * Rows the audit log keeps, at most: the newest. A long-running mock's memory stays bounded.
+   * @default 100_000
+   */
+  auditLimit?: number;
 }
 
 /** One row of the audit log: an authenticated call, whatever its outcome. Never a body. */

@@ -120,3 +120,20 @@ describe("memoryStore", () => {
     expect(store.size).toBe(2); // "k" on the first clock, "k2" on the other
   });
 });
+
+describe("createPacer: memory", () => {
+  it("keeps a bounded number of key names, however many keys it paced", async () => {
+    const clock = createVirtualClock(0);
+    const pacer = createPacer({ limits: [{ limit: 1_000, windowMs: 1_000 }], clock });
+    const gc = globalThis.gc as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 100_000; i++) await pacer.run(`key number ${i}`, async () => undefined);
+    // Long idle: the store lets the keys' pacers go at its next use.
+    await clock.advance(120_000);
+    await pacer.run("last", async () => undefined);
+    gc();
+    // Every name kept would be about 17 MB; the bounded cache keeps well under one.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(5 * 1024 * 1024);
+  });
+});
