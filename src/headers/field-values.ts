@@ -63,3 +63,53 @@ export function clampMs(ms: number): number {
 export function secondsToMs(seconds: number): number {
   return clampMs(seconds * 1000);
 }
+
+const DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/y;
+const UNIT_MS: Record<string, number> = {
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  ms: 1,
+  us: 0.001,
+  µs: 0.001,
+  ns: 0.000_001,
+};
+
+/**
+ * A Go duration as OpenAI writes its resets (`1s`, `6m0s`, `20ms`, `1h2m3.5s`) in milliseconds, or
+ * `undefined` for anything else. `ms` is read before `m`.
+ */
+export function parseGoDuration(value: string | null | undefined): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const text = value.trim();
+  if (text === "" || text.length > 64) return undefined;
+  if (text === "0") return 0;
+  let ms = 0;
+  DURATION_PART.lastIndex = 0;
+  while (DURATION_PART.lastIndex < text.length) {
+    const start = DURATION_PART.lastIndex;
+    const m = DURATION_PART.exec(text);
+    if (!m || m.index !== start) return undefined;
+    ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+  }
+  return Number.isFinite(ms) ? clampMs(ms) : undefined;
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** An RFC 3339 timestamp (`2025-10-25T12:01:00Z`, `…12:01:00.5-05:00`) in epoch milliseconds, or `undefined`. */
+export function parseRfc3339(value: string | null | undefined): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const m = RFC3339.exec(value.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, fraction, zone] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
+    return undefined;
+  }
+  const ms = Date.parse(
+    `${y}-${mo}-${d}T${h}:${mi}:${s}${fraction ? fraction.slice(0, 4) : ""}${zone!.toUpperCase()}`,
+  );
+  return Number.isFinite(ms) ? ms : undefined;
+}

@@ -1,20 +1,22 @@
 /**
- * The structured fields of draft-ietf-httpapi-ratelimit-headers-10:
+ * The structured fields of draft-ietf-httpapi-ratelimit-headers -08, -09 and -10 (what
+ * express-rate-limit sends with `standardHeaders: 'draft-8'`):
  *
  * ```
  * RateLimit-Policy: "burst";q=100;w=60, "daily";q=1000;w=86400
  * RateLimit: "burst";r=50;t=30
  * ```
  *
- * `RateLimit-Policy` lists quota policies (name; `q` quota, `qu` quota unit, `w` window in
- * seconds); `RateLimit` lists service limits (name of the policy; `r` remaining, `t` seconds until
- * more quota is available). Both are RFC 8941 Lists and may be split over several fields.
+ * `RateLimit-Policy` lists quota policies (a String name; `q` quota, `qu` quota unit, `w` window in
+ * seconds, `pk` partition key); `RateLimit` lists service limits (the policy's name; `r` remaining,
+ * `t` seconds until quota comes back). Both are Lists of Items and may be split over several fields.
  */
 import { secondsToMs } from "./field-values.js";
+import { snapshotOf } from "./snapshot.js";
 import { parseSfList, type SfItem, sfInteger } from "./structured-fields.js";
-import type { RateLimitPolicy, RateLimitSnapshot } from "./types.js";
+import type { RateLimitPolicy, RateLimitQuota, RateLimitSnapshot } from "./types.js";
 
-/** One policy of `RateLimit-Policy`, as announced (the window is optional there). */
+/** One policy of `RateLimit-Policy`, as announced (the window is optional from -08 on). */
 export interface Draft10Policy {
   name: string;
   /** `q`: the quota, in `unit`s. */
@@ -34,17 +36,14 @@ export interface Draft10Limit {
   resetMs?: number;
 }
 
-/**
- * The item's name: a String per the draft; a Token is accepted too (lenient), anything else is
- * not a name.
- */
+/** The item's name: a String per the drafts; a Token is accepted too (lenient), anything else is not a name. */
 function nameOf(item: SfItem): string | undefined {
   return item.value.type === "string" || item.value.type === "token" ? item.value.value : undefined;
 }
 
 /**
- * Reads `RateLimit-Policy`. A member without a name or a non-negative integer `q`, with a `w`
- * that is not a positive integer, or with a `qu` that is not a String, is malformed and skipped.
+ * Reads `RateLimit-Policy`. A member without a name or a non-negative integer `q`, with a `w` that
+ * is not a positive integer, or with a `qu` that is not a String, is malformed and skipped.
  */
 export function parseDraft10Policies(value: string | null | undefined): Draft10Policy[] {
   const out: Draft10Policy[] = [];
@@ -89,19 +88,21 @@ export function parseDraft10Limits(value: string | null | undefined): Draft10Lim
 }
 
 /**
- * Reads the draft -10 fields into a snapshot, or `undefined` when `RateLimit` carries no usable
- * service limit.
+ * Reads the draft -08 to -10 fields into a snapshot, or `undefined` when `RateLimit` carries no
+ * usable service limit.
  *
- * - Only request quotas pace requests: a service limit whose policy counts another unit
- *   (`qu="content-bytes"`, `"concurrent-requests"`) is ignored, and so are such policies.
- * - A service limit without `t` takes its policy's window as the reset (the quota cannot come
- *   back later than one window away); without either it is ignored, as no time bounds it.
- * - Of several service limits, the most restrictive is chosen: the lowest `r`, ties broken by the
- *   largest reset. Its policy, when `RateLimit-Policy` names it, gives `limit` and `windowMs`.
- * - `policies` lists every request policy that has a window.
+ * - Every service limit is a quota of its own, named by its policy; its policy, when
+ *   `RateLimit-Policy` names it, gives its limit, unit and window.
+ * - A service limit without `t` takes its policy's window as the reset (quota cannot come back
+ *   later than one window away); without either it is left out, as no time bounds it.
+ * - The top-level fields are the request quota closest to running out; `policies` lists every
+ *   request policy with a window.
  */
-export function readDraft10(headers: Headers, _nowMs: number): RateLimitSnapshot | undefined {
-  const field = headers.get("ratelimit");
+export function readDraft10(
+  headers: Headers,
+  _nowMs: number,
+  field = headers.get("ratelimit"),
+): RateLimitSnapshot | undefined {
   // Most responses carry none: not parsed at all then (this runs for every response).
   if (field === null) return undefined;
   const limits = parseDraft10Limits(field);
@@ -110,37 +111,26 @@ export function readDraft10(headers: Headers, _nowMs: number): RateLimitSnapshot
   const byName = new Map<string, Draft10Policy>();
   for (const policy of announced) if (!byName.has(policy.name)) byName.set(policy.name, policy);
 
-  let chosen: { limit: Draft10Limit; resetMs: number; policy: Draft10Policy | undefined } | undefined;
+  const quotas: RateLimitQuota[] = [];
   for (const limit of limits) {
     const policy = byName.get(limit.name);
-    if (policy !== undefined && policy.unit !== "requests") continue;
     const resetMs = limit.resetMs ?? policy?.windowMs;
     if (resetMs === undefined) continue;
-    if (
-      chosen === undefined ||
-      limit.remaining < chosen.limit.remaining ||
-      (limit.remaining === chosen.limit.remaining && resetMs > chosen.resetMs)
-    ) {
-      chosen = { limit, resetMs, policy };
-    }
+    const quota: RateLimitQuota = {
+      name: limit.name,
+      unit: policy?.unit ?? "requests",
+      remaining: limit.remaining,
+      resetMs,
+    };
+    if (policy !== undefined) quota.limit = policy.quota;
+    if (policy?.windowMs !== undefined) quota.windowMs = policy.windowMs;
+    quotas.push(quota);
   }
-  if (chosen === undefined) return undefined;
-
   const policies: RateLimitPolicy[] = [];
   for (const p of announced) {
     if (p.unit === "requests" && p.windowMs !== undefined) {
       policies.push({ name: p.name, limit: p.quota, windowMs: p.windowMs });
     }
   }
-  const snapshot: RateLimitSnapshot = {
-    remaining: chosen.limit.remaining,
-    resetMs: chosen.resetMs,
-    policies,
-    source: "ietf-10",
-  };
-  if (chosen.policy !== undefined) {
-    snapshot.limit = chosen.policy.quota;
-    if (chosen.policy.windowMs !== undefined) snapshot.windowMs = chosen.policy.windowMs;
-  }
-  return snapshot;
+  return snapshotOf(quotas, policies, "ietf-10");
 }

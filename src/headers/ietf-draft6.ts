@@ -14,6 +14,7 @@
  */
 
 import { resetToMs, secondsToMs } from "./field-values.js";
+import { requestQuota, snapshotOf } from "./snapshot.js";
 import { parseSfList, parseSfMembers, type SfItem, sfInteger } from "./structured-fields.js";
 import type { RateLimitPolicy, RateLimitSnapshot } from "./types.js";
 
@@ -125,10 +126,7 @@ function draft6(headers: Headers, nowMs: number, readPolicy: boolean): RateLimit
   const resetMs = (resetSeconds === undefined ? undefined : resetToMs(resetSeconds, nowMs)) ?? windowMs;
   if (resetMs === undefined) return undefined;
 
-  const snapshot: RateLimitSnapshot = { remaining, resetMs, policies, source: "ietf-06" };
-  if (limit !== undefined) snapshot.limit = limit;
-  if (windowMs !== undefined) snapshot.windowMs = windowMs;
-  return snapshot;
+  return snapshotOf([requestQuota({ remaining, resetMs, limit, windowMs })], policies, "ietf-06");
 }
 
 function dedupe(policies: RateLimitPolicy[]): RateLimitPolicy[] {

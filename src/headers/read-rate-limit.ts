@@ -1,17 +1,23 @@
 /**
  * One normalized snapshot out of whichever rate-limit header family a response speaks.
  */
+import { readAnthropic } from "./anthropic.js";
 import { readDraft6 } from "./ietf-draft6.js";
+import { readDraft7 } from "./ietf-draft7.js";
 import { readDraft10 } from "./ietf-draft10.js";
+import { readOpenAi } from "./openai.js";
 import type { RateLimitSnapshot } from "./types.js";
 import { readXRateLimit } from "./x-ratelimit.js";
 
 /**
  * Reads a response's rate-limit headers into a snapshot, trying the families in order:
  *
- * 1. draft -10 `RateLimit` (+ `RateLimit-Policy`),
- * 2. draft -06 `RateLimit-Limit` / `-Remaining` / `-Reset` (BoothZen),
- * 3. `X-RateLimit-Limit` / `-Remaining` / `-Reset`.
+ * 1. `RateLimit` + `RateLimit-Policy`: the draft -08 to -10 Lists of named policies, or draft -07's
+ *    Dictionary (`limit=…, remaining=…, reset=…`), told apart by their syntax,
+ * 2. the draft -06 trio `RateLimit-Limit` / `-Remaining` / `-Reset` (BoothZen),
+ * 3. OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`,
+ * 4. Anthropic's `anthropic-ratelimit-*`,
+ * 5. `X-RateLimit-*` (GitHub, Discord, gateways) and X's `X-Rate-Limit-*`.
  *
  * The first family that yields a usable snapshot wins; a family that is present but malformed is
  * ignored (the drafts: "Malformed RateLimit header fields MUST be ignored"), and the next is tried.
@@ -23,5 +29,14 @@ import { readXRateLimit } from "./x-ratelimit.js";
  * @returns the snapshot, with durations relative to `nowMs`, or `undefined` when no family is usable.
  */
 export function readRateLimit(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
-  return readDraft10(headers, nowMs) ?? readDraft6(headers, nowMs) ?? readXRateLimit(headers, nowMs);
+  const field = headers.get("ratelimit");
+  return (
+    (field === null
+      ? undefined
+      : (readDraft10(headers, nowMs, field) ?? readDraft7(headers, nowMs, field))) ??
+    readDraft6(headers, nowMs) ??
+    readOpenAi(headers, nowMs) ??
+    readAnthropic(headers, nowMs) ??
+    readXRateLimit(headers, nowMs)
+  );
 }

@@ -77,8 +77,9 @@ function utc(
 /**
  * Parses `Retry-After` into milliseconds to wait.
  *
- * - **delay-seconds**: digits only (`"120"`), surrounding whitespace tolerated. `"1.5"`, `"-3"`,
- *   `"1e3"`, `"+5"` and `""` are malformed.
+ * - **delay-seconds**: digits (`"120"`), with a fraction tolerated (`"2.985"`: RFC 9110 allows
+ *   whole seconds only, but servers send fractions), surrounding whitespace too. `"-3"`, `"1e3"`,
+ *   `"+5"`, `".5"` and `""` are malformed.
  * - **HTTP-date**: measured against the response's own `Date` header when given and valid — both
  *   come from the server's clock, so the difference is right however far the client's clock is off —
  *   else against `nowMs`. The result is relative to the moment the response was received.
@@ -134,12 +135,19 @@ function parseElement(text: string, basis: number, nowMs: number): number | unde
   return parseDelaySeconds(text) ?? parseDateWait(text, basis, nowMs);
 }
 
-const DELAY_SECONDS = /^\s*(\d+)\s*$/;
+/**
+ * delay-seconds: digits, and — beyond RFC 9110, which allows only whole seconds — a fraction, as
+ * rate-limiter-flexible (`msBeforeNext / 1000`), Shopify and Stainless SDKs' servers send it.
+ */
+const DELAY_SECONDS = /^\s*(\d+)(?:\.(\d+))?\s*$/;
 
+/** Seconds to milliseconds, a fraction rounded up, read from the digits (`4.35 * 1000` is `4350.000000000001`). */
 function parseDelaySeconds(text: string): number | undefined {
   const m = DELAY_SECONDS.exec(text);
   if (!m) return undefined;
-  return clampMs(Number(m[1]) * 1000);
+  const fraction = (m[2] ?? "").padEnd(3, "0");
+  const beyondMs = /[1-9]/.test(fraction.slice(3)) ? 1 : 0;
+  return clampMs(Number(m[1]) * 1000 + Number(fraction.slice(0, 3)) + beyondMs);
 }
 
 function parseDateWait(text: string, basis: number, nowMs: number): number | undefined {
@@ -152,4 +160,14 @@ function parseDateWait(text: string, basis: number, nowMs: number): number | und
 function clampMs(ms: number): number | undefined {
   if (Number.isNaN(ms)) return undefined;
   return Math.min(MAX_MS, Math.max(0, ms));
+}
+
+/**
+ * `Retry-After-Ms` (non-standard; openai-node and the Anthropic SDK read it before `Retry-After`):
+ * milliseconds, a fraction allowed. `undefined` when absent or malformed.
+ */
+export function parseRetryAfterMs(value: string | null | undefined): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*$/.exec(value);
+  return m ? clampMs(Math.ceil(Number(m[1]))) : undefined;
 }

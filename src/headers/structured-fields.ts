@@ -1,6 +1,7 @@
 /**
- * A lenient reader of RFC 8941 (Structured Field Values) Lists of Items, the syntax of the
- * draft -10 `RateLimit` / `RateLimit-Policy` fields and of the draft -06 integer fields.
+ * A lenient reader of RFC 8941 / RFC 9651 (Structured Field Values) Lists of Items and
+ * Dictionaries: the syntax of the draft -08 to -10 `RateLimit` / `RateLimit-Policy` fields (Lists),
+ * of draft -07's `RateLimit` (a Dictionary) and of the draft -06 integer fields.
  *
  * RFC 8941 says a parse failure fails the whole field; the rate-limit drafts say malformed fields
  * are ignored. Reading member by member and skipping only the malformed ones keeps what the server
@@ -71,6 +72,31 @@ export function parseSfItem(input: string): SfItem | undefined {
       params.set(key, { type: "boolean", value: true });
     }
   }
+}
+
+/**
+ * Parses a Dictionary (`limit=100, remaining=50, reset=5`), skipping members that are not a
+ * well-formed `key=Item` or bare `key` (boolean true). The last of a repeated key wins, as RFC 8941
+ * says. Never throws.
+ */
+export function parseSfDictionary(input: string | null | undefined): Map<string, SfItem> {
+  const dictionary = new Map<string, SfItem>();
+  if (typeof input !== "string") return dictionary;
+  for (const member of splitMembers(input)) {
+    const text = member.trim();
+    const cursor = { pos: 0 };
+    const key = parseKey(text, cursor);
+    if (key === undefined) continue;
+    if (text[cursor.pos] !== "=") {
+      // A bare key is `true`, with the parameters that follow.
+      const params = parseSfItem(`?1${text.slice(cursor.pos)}`);
+      if (params) dictionary.set(key, params);
+      continue;
+    }
+    const item = parseSfItem(text.slice(cursor.pos + 1));
+    if (item) dictionary.set(key, item);
+  }
+  return dictionary;
 }
 
 /** The value of an integer item or parameter, else `undefined`. */

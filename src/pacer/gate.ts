@@ -54,11 +54,10 @@ export class Gate {
     now: number,
     seq: number,
     lastGrantedSeq: number,
-    signals: { retryAfterMs?: number | undefined; resetMs?: number | undefined },
+    signals: { retryAfterMs?: number | undefined; resetMs?: number | undefined; paceMs?: number | undefined },
     draw: number,
-  ): { waitMs: number; reason: GateReason; newEpisode: boolean } {
-    const newEpisode = seq > this.episodeLastSeq;
-    if (newEpisode) {
+  ): { waitMs: number; reason: GateReason } {
+    if (this.isNewEpisode(seq)) {
       this.consecutive++;
       this.episodeLastSeq = lastGrantedSeq;
     }
@@ -69,7 +68,12 @@ export class Gate {
       random: () => draw,
     });
     this.openAtMs = Math.max(this.openAtMs, now + waitMs);
-    return { waitMs: this.openAtMs - now, reason, newEpisode };
+    return { waitMs: this.openAtMs - now, reason };
+  }
+
+  /** Whether a refusal of send `seq` begins a new episode, rather than answering a send of the current one. */
+  isNewEpisode(seq: number): boolean {
+    return seq > this.episodeLastSeq;
   }
 
   /** A send granted after the last episode began got through: the doubling starts over. */

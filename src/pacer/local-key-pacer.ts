@@ -1,5 +1,5 @@
 import type { Clock } from "../clock/clock.js";
-import { type Grant, KeyEngine } from "./key-engine.js";
+import { type Grant, KeyEngine, type Verdict } from "./key-engine.js";
 import type { AcquireOptions, KeyPacer, KeyPacerConfig, Permit, ReleaseResult, WaitInfo } from "./types.js";
 import { deadlineError, Waiters } from "./waiters.js";
 
@@ -7,10 +7,10 @@ import { deadlineError, Waiters } from "./waiters.js";
 const NOTHING: ReleaseResult = Object.freeze({});
 
 /**
- * The pacer of one key in this process: its rules (`KeyEngine`) on the injected clock, a FIFO queue
- * of the requests that wait, and one timer that wakes the head at the earliest moment the answer can
- * change (a send ageing out, the reset, the gate opening, a token refilling). A response that frees
- * room wakes the queue at once.
+ * The pacer of one key in this process: its rules (`KeyEngine`) on the injected clock, a queue of
+ * the requests that wait (FIFO within a route), and one timer that wakes the queue at the earliest
+ * moment the answer can change (a send ageing out, the reset, the gate opening, a token refilling).
+ * A response that frees room wakes the queue at once.
  */
 export class LocalKeyPacer implements KeyPacer {
   private readonly engine: KeyEngine;
@@ -27,35 +27,29 @@ export class LocalKeyPacer implements KeyPacer {
 
   /** Resolves with a permit as soon as the key may send; rejects on abort or a deadline it cannot meet. */
   acquire(options: AcquireOptions = {}): Promise<Permit> {
-    const { signal, deadline = Number.POSITIVE_INFINITY } = options;
+    const { signal, deadline = Number.POSITIVE_INFINITY, route = "" } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const granted = this.tryAcquire();
+    const granted = this.tryAcquire(route);
     if (granted) return Promise.resolve(granted);
     const now = this.clock.now();
     this.engine.touch(now);
-    const verdict = this.engine.verdict(now);
-    let info: WaitInfo;
-    if (verdict.ok) {
-      // The key could send, but others wait before this request.
-      info = { reason: "window", ms: undefined };
-    } else {
-      // Alone in the queue, this request is the next to go: fail now if even that is too late.
-      if (this.waiters.length === 0 && Number.isFinite(verdict.at) && verdict.at >= deadline) {
-        return Promise.reject(deadlineError(verdict.at, now, verdict.reason));
-      }
-      info = { reason: verdict.reason, ms: Number.isFinite(verdict.at) ? verdict.at - now : undefined };
+    const verdict = this.engine.verdict(now, route);
+    // Alone in the queue, this request is the next to go: fail now if even that is too late.
+    if (!verdict.ok && this.waiters.length === 0 && Number.isFinite(verdict.at) && verdict.at >= deadline) {
+      return Promise.reject(deadlineError(verdict.at, now, verdict.reason));
     }
     const permit = this.waiters.add(options);
-    this.waiters.tell(info);
+    // The key could send, but others wait before this request: its wait is theirs.
+    this.waiters.tell(route, verdict.ok ? { reason: "window", ms: undefined } : waitInfo(verdict, now));
     this.pump();
     return permit;
   }
 
-  tryAcquire(): Permit | undefined {
+  tryAcquire(route = ""): Permit | undefined {
     if (this.waiters.length > 0) return undefined;
     const now = this.clock.now();
-    const verdict = this.engine.verdict(now);
-    return verdict.ok ? this.permit(this.engine.grant(now, verdict.probe)) : undefined;
+    const verdict = this.engine.verdict(now, route);
+    return verdict.ok ? this.permit(this.engine.grant(now, verdict.probe, route)) : undefined;
   }
 
   /** Requests waiting for a permit. */
@@ -63,9 +57,9 @@ export class LocalKeyPacer implements KeyPacer {
     return this.waiters.length;
   }
 
-  /** The earliest moment the next request could be sent, as far as the pacer knows now. */
-  nextSendAt(): number {
-    return this.engine.nextSendAt(this.clock.now());
+  /** The earliest moment the next request (of `route`) could be sent, as far as the pacer knows now. */
+  nextSendAt(route = ""): number {
+    return this.engine.nextSendAt(this.clock.now(), route);
   }
 
   /** Nothing waiting, nothing in flight, and no activity for longer than the longest window. */
@@ -94,7 +88,10 @@ export class LocalKeyPacer implements KeyPacer {
     };
   }
 
-  /** Grants the head of the queue while the key may send; then sleeps until something can change. */
+  /**
+   * Grants the heads of the queue while the key may send, the earliest arrival first among the
+   * routes that can; then sleeps until something can change.
+   */
   private pump(): void {
     // Most releases find no one waiting: then the clock is not even read.
     if (this.waiters.length === 0) {
@@ -102,15 +99,31 @@ export class LocalKeyPacer implements KeyPacer {
       return;
     }
     const now = this.clock.now();
-    while (this.waiters.length > 0) {
-      const verdict = this.engine.verdict(now);
-      if (!verdict.ok) {
-        this.waiters.failPast(verdict.at, verdict.reason);
-        this.waiters.arm(verdict.at);
+    for (;;) {
+      let granted = false;
+      let wakeAt = Number.POSITIVE_INFINITY;
+      for (const route of this.waiters.heads()) {
+        const verdict = this.engine.verdict(now, route);
+        if (verdict.ok) {
+          this.waiters.grantHead(route, this.permit(this.engine.grant(now, verdict.probe, route)));
+          granted = true;
+          break;
+        }
+        this.waiters.failPast(route, verdict.at, verdict.reason);
+        this.waiters.tell(route, waitInfo(verdict, now));
+        wakeAt = Math.min(wakeAt, verdict.at);
+      }
+      if (!granted || this.waiters.length === 0) {
+        this.waiters.arm(this.waiters.length === 0 ? Number.POSITIVE_INFINITY : wakeAt);
         return;
       }
-      this.waiters.grantHead(this.permit(this.engine.grant(now, verdict.probe)));
     }
-    this.waiters.arm(Number.POSITIVE_INFINITY);
   }
+}
+
+function waitInfo(verdict: Verdict & { ok: false }, now: number): WaitInfo {
+  return {
+    reason: verdict.reason,
+    ms: Number.isFinite(verdict.at) ? Math.max(0, verdict.at - now) : undefined,
+  };
 }

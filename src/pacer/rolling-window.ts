@@ -120,6 +120,11 @@ export class RollingWindow {
     return this.unlogged + this.size;
   }
 
+  /** The same log over another window length: the sends it holds age out over `windowMs` from now on. */
+  withWindow(windowMs: number): RollingWindow {
+    return RollingWindow.from({ ...this.toState(), windowMs }, this.maxLogged);
+  }
+
   /** Replaces the limit (a server's `RateLimit-Limit`, or one learned from a 429), keeping the newest entries. */
   setLimit(limit: number): void {
     if (limit === this.limitValue) return;

@@ -34,6 +34,12 @@ export type SendOutcome =
       status: number;
       /** Whether the server counted the request against the key (CampOne: not a 401). */
       counted: boolean;
+      /**
+       * Whether the server refused the request for its rate (closing the key's gate, or the refused
+       * bucket's): the dialect decides (GitHub refuses with a 403 too).
+       * @default status === 429
+       */
+      rateLimited?: boolean | undefined;
       rateLimit?: RateLimitSnapshot | undefined;
       retryAfterMs?: number | undefined;
     }
@@ -42,9 +48,14 @@ export type SendOutcome =
   /** Never left the process: its slot is given back whole. */
   | { kind: "unsent" };
 
+/** Whether an outcome is the server refusing the request for its rate. */
+export function isRefusal(outcome: SendOutcome): boolean {
+  return outcome.kind === "response" && (outcome.rateLimited ?? outcome.status === 429);
+}
+
 /** What the pacer concluded from an outcome, for the caller's hooks. */
 export interface ReleaseResult {
-  /** Set when the outcome was a 429: how long the key's gate is now closed, and why. */
+  /** Set when the outcome was a refusal (a 429): how long the key's gate is now closed, and why. */
   gate?: { waitMs: number; reason: "retry-after" | "reset" | "backoff" };
 }
 
@@ -61,6 +72,12 @@ export interface Permit {
 }
 
 export interface AcquireOptions {
+  /**
+   * Which of the key's budgets the request spends, where the server keeps several (GitHub's
+   * `search` and `core`): requests of one route share them. The client passes a path's first segment.
+   * @default ""
+   */
+  route?: string | undefined;
   /** Aborting removes the waiter from the queue and rejects with `signal.reason`. */
   signal?: AbortSignal | undefined;
   /**
@@ -85,9 +102,9 @@ export interface KeyPacer {
    * one; otherwise undefined (then `acquire`). Optional: a pacer whose state lives elsewhere
    * cannot answer synchronously. The client tries it first: most sends never wait.
    */
-  tryAcquire?(): Permit | undefined;
-  /** The earliest moment the next request could be sent, as far as this pacer knows now. */
-  nextSendAt(): number;
+  tryAcquire?(route?: string): Permit | undefined;
+  /** The earliest moment the next request (of `route`) could be sent, as far as this pacer knows now. */
+  nextSendAt(route?: string): number;
   /** Requests of this process waiting for a permit. */
   readonly waiting: number;
   /** Nothing waiting, nothing in flight, and no activity for longer than the longest window. */

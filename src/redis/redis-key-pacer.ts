@@ -1,14 +1,14 @@
 import type { Clock } from "../clock/clock.js";
 import { type Grant, KeyEngine } from "../pacer/key-engine.js";
 import { LocalKeyPacer } from "../pacer/local-key-pacer.js";
-import type {
-  AcquireOptions,
-  KeyPacer,
-  KeyPacerConfig,
-  Permit,
-  ReleaseResult,
-  SendOutcome,
-  WaitInfo,
+import {
+  type AcquireOptions,
+  isRefusal,
+  type KeyPacer,
+  type KeyPacerConfig,
+  type Permit,
+  type ReleaseResult,
+  type SendOutcome,
 } from "../pacer/types.js";
 import { Waiters } from "../pacer/waiters.js";
 import type { RedisStoreWarning } from "./options.js";
@@ -81,7 +81,6 @@ export class RedisKeyPacer implements KeyPacer {
   private synced = false;
   private inFlight = 0;
   private lastActivity: number;
-  private readonly longestWindowMs: number;
   /** In `"fallback"`: the in-process pacer the key uses while Redis is unreachable. */
   private local: LocalKeyPacer | undefined;
   private degraded = false;
@@ -94,7 +93,6 @@ export class RedisKeyPacer implements KeyPacer {
     this.clock = ctx.config.clock;
     this.random = ctx.config.random ?? Math.random;
     this.lastActivity = this.clock.now();
-    this.longestWindowMs = Math.max(...ctx.config.limits.map((l) => l.windowMs));
     this.engine = new KeyEngine(ctx.config, this.sharedNow());
     this.waiters = new Waiters(this.clock, () => this.step());
   }
@@ -114,9 +112,9 @@ export class RedisKeyPacer implements KeyPacer {
     return this.waiters.length + (this.local?.waiting ?? 0);
   }
 
-  nextSendAt(): number {
-    if (this.degraded && this.local) return this.local.nextSendAt();
-    const at = this.engine.nextSendAt(this.sharedNow()) - this.offset;
+  nextSendAt(route = ""): number {
+    if (this.degraded && this.local) return this.local.nextSendAt(route);
+    const at = this.engine.nextSendAt(this.sharedNow(), route) - this.offset;
     return Math.max(this.clock.now(), at);
   }
 
@@ -127,7 +125,7 @@ export class RedisKeyPacer implements KeyPacer {
       this.changes.length === 0 &&
       this.inFlight === 0 &&
       (this.local?.isIdle(now) ?? true) &&
-      now - this.lastActivity > this.longestWindowMs + this.ctx.graceMs
+      now - this.lastActivity > this.engine.horizonMs + this.ctx.graceMs
     );
   }
 
@@ -206,6 +204,7 @@ export class RedisKeyPacer implements KeyPacer {
       this.adopt(read.snapshot);
       this.synced = true;
     }
+    const routes = this.waiters.heads();
     let grants: Grant[] = [];
     let next: KeyEngine | undefined;
     for (let conflicts = 0; next === undefined; conflicts++) {
@@ -213,13 +212,15 @@ export class RedisKeyPacer implements KeyPacer {
         throw new StoreUnavailableError("Too many concurrent writes to one key in Redis");
       const now = Math.max(this.sharedNow(), this.engine.lastActivity);
       const engine = new KeyEngine(this.ctx.config, now, this.engine.toState());
-      engine.expire(now, this.longestWindowMs + this.ctx.graceMs);
+      engine.expire(now, engine.horizonMs + this.ctx.graceMs);
       for (const change of changes) change(engine, now);
       grants = [];
-      while (grants.length < wanted) {
-        const verdict = engine.verdict(now);
-        if (!verdict.ok) break;
-        grants.push(engine.grant(now, verdict.probe));
+      for (const route of routes) {
+        for (let i = this.waiters.countOf(route); i > 0 && grants.length < wanted; i--) {
+          const verdict = engine.verdict(now, route);
+          if (!verdict.ok) break;
+          grants.push(engine.grant(now, verdict.probe, route));
+        }
       }
       if (grants.length < wanted) engine.touch(now);
       const waitingStill = this.waiters.length > grants.length;
@@ -231,7 +232,7 @@ export class RedisKeyPacer implements KeyPacer {
           engine.toState(),
           {
             now,
-            ttlMs: this.longestWindowMs + this.ctx.graceMs,
+            ttlMs: engine.horizonMs + this.ctx.graceMs,
             wake: changes.length > 0 ? engine.nextSendAt(now) : undefined,
             lease: waitingStill ? now + 3 * this.ctx.pollMs : undefined,
           },
@@ -254,36 +255,40 @@ export class RedisKeyPacer implements KeyPacer {
     this.hand(grants);
   }
 
-  /** Gives the grants to the head of the queue; then, if some still wait, says why and sleeps. */
+  /** Gives the grants to the heads of their routes; then, if some still wait, says why and sleeps. */
   private hand(grants: Grant[]): void {
-    const unused: Grant[] = [];
     for (const grant of grants) {
-      if (this.waiters.length > 0) this.waiters.grantHead(this.permit(grant));
-      else unused.push(grant); // its waiter aborted while the step was out
+      if (this.waiters.countOf(grant.route) > 0) this.waiters.grantHead(grant.route, this.permit(grant));
+      else {
+        // Its waiter aborted while the step was out.
+        this.changes.push(releaseChange(grant, { kind: "unsent" }, 0));
+        this.steppingAgain = true;
+      }
     }
-    for (const grant of unused) this.changes.push(releaseChange(grant, { kind: "unsent" }, 0));
-    if (unused.length > 0) this.steppingAgain = true;
     if (this.waiters.length === 0) {
       this.waiters.arm(Number.POSITIVE_INFINITY);
       return;
     }
     const serverNow = Math.max(this.sharedNow(), this.engine.lastActivity);
-    const verdict = this.engine.verdict(serverNow);
     const now = this.clock.now();
-    if (verdict.ok) {
-      this.steppingAgain = true;
-      return;
+    let wakeAt = Number.POSITIVE_INFINITY;
+    for (const route of this.waiters.heads()) {
+      const verdict = this.engine.verdict(serverNow, route);
+      if (verdict.ok) {
+        this.steppingAgain = true;
+        return;
+      }
+      const at = Number.isFinite(verdict.at) ? verdict.at - this.offset : verdict.at;
+      this.waiters.failPast(route, at, verdict.reason);
+      this.waiters.tell(route, {
+        reason: verdict.reason,
+        ms: Number.isFinite(at) ? Math.max(0, at - now) : undefined,
+      });
+      // A wait on responses in flight elsewhere has no time of its own: look again after `pollMs`,
+      // or sooner when a release there publishes a wake-up.
+      wakeAt = Math.min(wakeAt, Number.isFinite(at) ? at : now + this.ctx.pollMs);
     }
-    const at = Number.isFinite(verdict.at) ? verdict.at - this.offset : verdict.at;
-    this.waiters.failPast(at, verdict.reason);
-    const info: WaitInfo = {
-      reason: verdict.reason,
-      ms: Number.isFinite(at) ? Math.max(0, at - now) : undefined,
-    };
-    this.waiters.tell(info);
-    // A wait on responses in flight elsewhere has no time of its own: look again after `pollMs`,
-    // or sooner when a release there publishes a wake-up.
-    this.waiters.arm(Number.isFinite(at) ? at : now + this.ctx.pollMs, this.lateMs);
+    this.waiters.arm(wakeAt, this.lateMs);
   }
 
   private permit(grant: Grant): Permit {
@@ -306,7 +311,7 @@ export class RedisKeyPacer implements KeyPacer {
   private release(grant: Grant, outcome: SendOutcome): ReleaseResult {
     const draw = this.random();
     let result: ReleaseResult = {};
-    if (outcome.kind === "response" && outcome.status === 429) {
+    if (isRefusal(outcome)) {
       // The estimate: the same rule and draw on the state this process knows.
       const now = Math.max(this.sharedNow(), this.engine.lastActivity);
       const estimate = new KeyEngine(this.ctx.config, now, this.engine.toState());

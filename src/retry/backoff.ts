@@ -114,6 +114,11 @@ export interface RateLimitWaitInput {
   retryAfterMs?: number | undefined;
   /** `RateLimit-Reset` in milliseconds, where the 429 carried one. */
   resetMs?: number | undefined;
+  /**
+   * The pause a pace learned from the server's refusals asks for, where the key has one: it stands
+   * in for the backoff when the server names no wait (the learned pace slows down on its own).
+   */
+  paceMs?: number | undefined;
   /** How many 429s this key got in a row, this one included: 1 for the first. */
   consecutive429: number;
   policy: BackoffPolicy;
@@ -137,7 +142,8 @@ export interface RateLimitWait {
  *   when R exceeds `capMs` — the server's word wins over our cap.
  * - Without it, with a reset (`RateLimit-Reset`) the same, from the reset. `Retry-After` wins
  *   when both came (draft -10 §7: "the Retry-After field MUST take precedence").
- * - With neither: full jitter over attempt n−1, at least 1 ms so that a 429 always waits.
+ * - With neither: `paceMs` where given, else full jitter over attempt n−1; at least 1 ms so that
+ *   a 429 always waits.
  *
  * A `retryAfterMs` / `resetMs` that is negative or not finite counts as absent.
  * The result is finite, ≥ 0 and ≤ `Number.MAX_SAFE_INTEGER`.
@@ -149,7 +155,8 @@ export function rateLimitWait(input: RateLimitWaitInput): RateLimitWait {
   const reset = usable(input.resetMs);
   const given = retryAfter ?? reset;
   if (given === undefined) {
-    return { waitMs: Math.max(1, fullJitter(n - 1, policy, random)), reason: "backoff" };
+    const own = usable(input.paceMs) ?? fullJitter(n - 1, policy, random);
+    return { waitMs: Math.max(1, own), reason: "backoff" };
   }
   const seed = n === 1 ? given : Math.max(given, nonNegative(policy.baseMs));
   const grown = Math.max(given, exponential(seed, n - 1, policy));

@@ -20,6 +20,13 @@ function headers(init: Record<string, string | string[]>): Headers {
   return h;
 }
 
+/** The snapshot's top-level fields: the binding request quota (`quotas` lists them all). */
+function top(snapshot: RateLimitSnapshot | undefined): Omit<RateLimitSnapshot, "quotas"> | undefined {
+  if (snapshot === undefined) return undefined;
+  const { quotas: _quotas, ...rest } = snapshot;
+  return rest;
+}
+
 function expectWellFormed(snapshot: RateLimitSnapshot | undefined): void {
   if (snapshot === undefined) return;
   const numbers = [
@@ -35,7 +42,7 @@ function expectWellFormed(snapshot: RateLimitSnapshot | undefined): void {
     expect(n).toBeLessThanOrEqual(MAX);
   }
   expect(Number.isInteger(snapshot.remaining)).toBe(true);
-  expect(["ietf-06", "ietf-10", "x-ratelimit"]).toContain(snapshot.source);
+  expect(["ietf-06", "ietf-07", "ietf-10", "x-ratelimit", "openai", "anthropic"]).toContain(snapshot.source);
 }
 
 describe("draft -06 trio (BoothZen)", () => {
@@ -47,7 +54,7 @@ describe("draft -06 trio (BoothZen)", () => {
       "X-BoothZen-Scope": "read:bookings",
       "X-Request-Id": "req_01HX9KAVD3JZ7P4M2N5Q6R8T9V",
     });
-    expect(readRateLimit(h, NOW)).toEqual({
+    expect(top(readRateLimit(h, NOW))).toEqual({
       limit: 600,
       remaining: 597,
       resetMs: 41_000,
@@ -63,7 +70,7 @@ describe("draft -06 trio (BoothZen)", () => {
       "RateLimit-Remaining": "0",
       "RateLimit-Reset": "14",
     });
-    expect(readRateLimit(h, NOW)).toEqual({
+    expect(top(readRateLimit(h, NOW))).toEqual({
       limit: 600,
       remaining: 0,
       resetMs: 14_000,
@@ -78,7 +85,7 @@ describe("draft -06 trio (BoothZen)", () => {
       "RateLimit-Remaining": "9",
       "RateLimit-Reset": "1",
     });
-    expect(readRateLimit(h, NOW)).toEqual({
+    expect(top(readRateLimit(h, NOW))).toEqual({
       limit: 10,
       remaining: 9,
       resetMs: 1000,
@@ -124,7 +131,13 @@ describe("draft -06 trio (BoothZen)", () => {
           headers({ "RateLimit-Limit": limit, "RateLimit-Remaining": "3", "RateLimit-Reset": "2" }),
           NOW,
         ),
-      ).toEqual({ remaining: 3, resetMs: 2000, policies: [], source: "ietf-06" });
+      ).toEqual({
+        remaining: 3,
+        resetMs: 2000,
+        policies: [],
+        quotas: [{ unit: "requests", remaining: 3, resetMs: 2000 }],
+        source: "ietf-06",
+      });
     }
   });
 
@@ -192,7 +205,8 @@ describe("draft -06 trio (BoothZen)", () => {
 
 describe("draft -10 structured fields", () => {
   it("reads the draft's RateLimit example alone", () => {
-    expect(readRateLimit(headers({ RateLimit: '"default";r=50;t=30' }), NOW)).toEqual({
+    expect(top(readRateLimit(headers({ RateLimit: '"default";r=50;t=30' }), NOW))).toEqual({
+      name: "default",
       remaining: 50,
       resetMs: 30_000,
       policies: [],
@@ -205,7 +219,8 @@ describe("draft -10 structured fields", () => {
       "RateLimit-Policy": '"burst";q=100;w=60, "daily";q=1000;w=86400',
       RateLimit: '"burst";r=50;t=30',
     });
-    expect(readRateLimit(h, NOW)).toEqual({
+    expect(top(readRateLimit(h, NOW))).toEqual({
+      name: "burst",
       limit: 100,
       remaining: 50,
       resetMs: 30_000,
@@ -272,11 +287,31 @@ describe("draft -10 structured fields", () => {
 
   it("gives no snapshot when nothing in RateLimit is usable, so the next family is read", () => {
     const h = headers({
-      RateLimit: "limit=100, remaining=50, reset=5", // draft -07's dictionary: not -10
+      RateLimit: "remaining=many, reset=5, limit", // neither a -10 List nor a usable -07 Dictionary
       "RateLimit-Remaining": "8",
       "RateLimit-Reset": "4",
     });
     expect(readRateLimit(h, NOW)).toMatchObject({ source: "ietf-06", remaining: 8 });
+  });
+});
+
+describe("draft -07 dictionary (express-rate-limit's draft-7, hono-rate-limiter)", () => {
+  it("reads limit, remaining and reset, and the window of the draft -06 policy", () => {
+    const h = headers({ RateLimit: "limit=100, remaining=50, reset=5", "RateLimit-Policy": "100;w=60" });
+    expect(readRateLimit(h, NOW)).toEqual({
+      limit: 100,
+      remaining: 50,
+      resetMs: 5000,
+      windowMs: 60_000,
+      policies: [{ limit: 100, windowMs: 60_000 }],
+      quotas: [{ unit: "requests", limit: 100, remaining: 50, resetMs: 5000, windowMs: 60_000 }],
+      source: "ietf-07",
+    });
+  });
+
+  it("is no reading without remaining or reset", () => {
+    expect(readRateLimit(headers({ RateLimit: "limit=100, reset=5" }), NOW)).toBeUndefined();
+    expect(readRateLimit(headers({ RateLimit: "limit=100, remaining=5" }), NOW)).toBeUndefined();
   });
 });
 
@@ -291,7 +326,8 @@ describe("X-RateLimit-*", () => {
       "x-ratelimit-reset": "1372700873",
       "x-ratelimit-resource": "core",
     });
-    expect(readRateLimit(h, 1_372_700_873_000 - 600_000)).toEqual({
+    expect(top(readRateLimit(h, 1_372_700_873_000 - 600_000))).toEqual({
+      name: "core",
       limit: 5000,
       remaining: 4999,
       resetMs: 600_000,
@@ -315,7 +351,7 @@ describe("X-RateLimit-*", () => {
 
   it("drops a malformed limit, gives up on a malformed remaining or reset", () => {
     const ok = { "X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "9" };
-    expect(readXRateLimit(headers({ ...ok, "X-RateLimit-Limit": "lots" }), NOW)).toEqual({
+    expect(top(readXRateLimit(headers({ ...ok, "X-RateLimit-Limit": "lots" }), NOW))).toEqual({
       remaining: 3,
       resetMs: 9000,
       policies: [],
@@ -457,7 +493,7 @@ describe("properties", () => {
             "RateLimit-Remaining": String(remaining),
             "RateLimit-Reset": String(reset),
           });
-          expect(readRateLimit(h, NOW)).toEqual({
+          expect(top(readRateLimit(h, NOW))).toEqual({
             limit,
             remaining,
             resetMs: reset * 1000,
@@ -509,7 +545,7 @@ describe("boothzen()'s reader: the trio BoothZen documents first, every family w
       "RateLimit-Policy": "600;w=60",
       RateLimit: '"burst";r=3;t=1',
     });
-    expect(read(sent, NOW)).toEqual({
+    expect(top(read(sent, NOW))).toEqual({
       limit: 600,
       remaining: 597,
       resetMs: 41_000,

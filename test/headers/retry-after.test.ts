@@ -22,12 +22,17 @@ describe("parseRetryAfter — delay-seconds", () => {
     [" 120 ", 120_000],
     ["\t7\t", 7000],
     ["007", 7000],
+    // Not RFC 9110's syntax, but what rate-limiter-flexible's examples send (msBeforeNext / 1000):
+    // read to the millisecond, rounded up, rather than ignored.
+    ["1.5", 1500],
+    ["0.0004", 1],
   ])("%j → %d ms", (value, expected) => {
     expect(parseRetryAfter(value, NOW)).toBe(expected);
   });
 
   it.each([
-    ["1.5"],
+    ["1."],
+    [".5"],
     ["-3"],
     ["abc"],
     ["1e3"],
@@ -162,7 +167,7 @@ describe("parseRetryAfter — folded duplicates", () => {
 
   it("is undefined when any element is malformed: garbage with a number in it is not a delay", () => {
     expect(parseRetryAfter("abc, 30", NOW)).toBeUndefined();
-    expect(parseRetryAfter("1.5, 2", NOW)).toBeUndefined();
+    expect(parseRetryAfter("1.5s, 2", NOW)).toBeUndefined();
     expect(parseRetryAfter("30, Wed, 21 Oct 2015", NOW)).toBeUndefined();
   });
 });
