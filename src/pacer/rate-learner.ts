@@ -168,12 +168,16 @@ export class RateLearner {
     const climbing = this.plateauPerMs === undefined || this.ratePerMs < this.plateauPerMs;
     const step = this.mode === "slow-start" ? SLOW_START_STEP_MS : climbing ? CLIMB_STEP_MS : PROBE_STEP_MS;
     if (now - this.changedAt < step || this.ratePerMs >= this.ceilingPerMs) return;
-    // Only a rate the sends used at least half of says anything about what the server takes.
-    const used = this.sentSinceChange / ((now - this.changedAt) * this.ratePerMs);
+    // Only a rate the sends used at least half of says anything about what the server takes (one
+    // send more, for the one a step's boundary may have cut off).
+    const used = (this.sentSinceChange + 1) / ((now - this.changedAt) * this.ratePerMs);
     if (used >= 0.5) {
       let next = this.ratePerMs * (this.mode === "slow-start" ? 2 : climbing ? CLIMB : PROBE);
       if (climbing && this.plateauPerMs !== undefined) next = Math.min(next, this.plateauPerMs);
-      this.ratePerMs = Math.min(this.ceilingPerMs, next);
+      next = Math.min(this.ceilingPerMs, next);
+      // The next send's slot, spaced at the old rate, comes sooner at the new one.
+      if (this.nextAt > now) this.nextAt = now + ((this.nextAt - now) * this.ratePerMs) / next;
+      this.ratePerMs = next;
     }
     this.changedAt = now;
     this.sentSinceChange = 0;

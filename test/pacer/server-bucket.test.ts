@@ -1,0 +1,132 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type BucketObservation, ServerBucket } from "../../src/pacer/server-bucket.js";
+
+/** Grants a send at `at` and returns what its answer must carry of it. */
+function send(bucket: ServerBucket, at: number, probe = false) {
+  const { seq, alive } = bucket.grant(at, probe);
+  return (answer: { at: number; remaining: number; resetMs: number; limit?: number; windowMs?: number }) =>
+    bucket.observe(
+      {
+        seq,
+        grantedAt: at,
+        observedAt: answer.at,
+        probe,
+        aliveAtGrant: alive,
+        remaining: answer.remaining,
+        resetMs: answer.resetMs,
+        limit: answer.limit,
+        windowMs: answer.windowMs,
+      } satisfies BucketObservation,
+      true,
+    );
+}
+
+describe("ServerBucket", () => {
+  it("takes the lowest remaining of a window as its word: an answer counted earlier corrects nothing", () => {
+    const bucket = new ServerBucket(undefined);
+    const first = send(bucket, 0);
+    const second = send(bucket, 1);
+    // The second send reached the server first and is answered first: 1 left.
+    second({ at: 20, remaining: 1, resetMs: 10_000, limit: 10 });
+    first({ at: 30, remaining: 2, resetMs: 10_000, limit: 10 });
+    expect(bucket.verdict(30)).toEqual({ ok: true, probe: false });
+    send(bucket, 30);
+    expect(bucket.verdict(31)).toMatchObject({ ok: false, reason: "budget" });
+  });
+
+  it("bounds the window's end by the earliest arrival plus reset: whole-second resets, millisecond ends", () => {
+    const bucket = new ServerBucket(undefined);
+    // The window ends at 10,400 ms; resets are whole seconds rounded up.
+    send(bucket, 0)({ at: 0, remaining: 2, resetMs: 11_000, limit: 5 });
+    send(bucket, 390)({ at: 400, remaining: 1, resetMs: 10_000, limit: 5 });
+    send(bucket, 400)({ at: 401, remaining: 0, resetMs: 10_000, limit: 5 });
+    expect(bucket.nextFreeAt(401)).toBe(10_400);
+    // At the end one probe asks; the others wait for its answer.
+    expect(bucket.verdict(10_400)).toEqual({ ok: true, probe: true });
+    send(bucket, 10_400, true);
+    expect(bucket.verdict(10_400)).toEqual({ ok: false, reason: "probe", at: Number.POSITIVE_INFINITY });
+  });
+
+  it("lets a window of known length end no later than that length after its answer", () => {
+    const bucket = new ServerBucket(3000);
+    // An epoch-second reset rounds the end up to 4 s away; the window is 3 s long.
+    send(bucket, 0)({ at: 2, remaining: 0, resetMs: 3_998, limit: 10 });
+    expect(bucket.nextFreeAt(2)).toBe(3_002);
+  });
+
+  it("forgets a configured length the server contradicts with a longer reset", () => {
+    const bucket = new ServerBucket(1000);
+    send(bucket, 0)({ at: 1, remaining: 0, resetMs: 60_000, limit: 10 });
+    expect(bucket.nextFreeAt(1)).toBe(60_001);
+  });
+
+  it("believes a later send's answer over a hostile reset of years", () => {
+    const bucket = new ServerBucket(undefined);
+    send(bucket, 0)({ at: 1, remaining: 500, resetMs: 999_999_999_000, limit: 600 });
+    send(bucket, 2)({ at: 3, remaining: 0, resetMs: 60_000, limit: 600 });
+    expect(bucket.nextFreeAt(3)).toBe(60_003);
+  });
+
+  it("paces a refilling bucket from the answer that leaves the fewest tokens, not the latest", () => {
+    const bucket = new ServerBucket(undefined);
+    // OpenAI-like: full again in `resetMs`, refilling continuously at 1 token per 100 ms.
+    const refill = (remaining: number, at: number) => ({
+      at,
+      remaining,
+      resetMs: (10 - remaining) * 100,
+      limit: 10,
+    });
+    const { seq } = bucket.grant(0, false);
+    const second = send(bucket, 1);
+    // The later send reached the server first (5 left); the earlier one was counted after it (3 left).
+    second(refill(5, 10));
+    bucket.observe(
+      { seq, grantedAt: 0, observedAt: 12, probe: false, aliveAtGrant: 1, ...refill(3, 12), refills: true },
+      true,
+    );
+    expect(bucket.nextFreeAt(12)).toBe(12);
+    // Three tokens, not the five the later send's answer said.
+    send(bucket, 12);
+    send(bucket, 12);
+    send(bucket, 12);
+    expect(bucket.nextFreeAt(12)).toBeGreaterThan(12);
+  });
+
+  it("never throws, and answers a time no earlier than now, whatever the answers say (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            gap: fc.nat(5000),
+            latency: fc.nat(2000),
+            remaining: fc.nat(1000),
+            resetMs: fc.oneof(fc.nat(120_000), fc.constant(Number.MAX_SAFE_INTEGER)),
+            limit: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }),
+            windowMs: fc.option(fc.integer({ min: 1, max: 120_000 }), { nil: undefined }),
+            answered: fc.boolean(),
+          }),
+          { maxLength: 100 },
+        ),
+        fc.option(fc.integer({ min: 1, max: 120_000 }), { nil: undefined }),
+        (steps, assumed) => {
+          const bucket = new ServerBucket(assumed);
+          let now = 0;
+          for (const step of steps) {
+            now += step.gap;
+            const verdict = bucket.verdict(now);
+            const answer = send(bucket, now, verdict.ok && verdict.probe);
+            now += step.latency;
+            if (step.answered) answer({ at: now, ...step });
+            else bucket.endedUnanswered(now, true, false, true);
+            const next = bucket.nextFreeAt(now);
+            expect(next >= now).toBe(true);
+            expect(Number.isNaN(next)).toBe(false);
+            // Its state as plain data (what a shared store keeps) makes the same bucket.
+            expect(new ServerBucket(assumed, structuredClone(bucket.toState())).nextFreeAt(now)).toBe(next);
+          }
+        },
+      ),
+    );
+  });
+});
