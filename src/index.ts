@@ -2,10 +2,12 @@
 // only; everything not listed here is internal and may change between minor versions.
 // Batch tooling is `pacekeeper/batch`, test helpers `pacekeeper/testing`.
 
+export type { Auth, SignableRequest } from "./client/auth.js";
 // The client.
 export type { Client } from "./client/create-client.js";
 export { createClient } from "./client/create-client.js";
 export type { ClientOptions, RetryOptions } from "./client/options.js";
+export type { ClientRequestInit } from "./client/prepare.js";
 export type { QueryValue, RequestOptions } from "./client/request.js";
 export type { FetchLike } from "./client/transport.js";
 export type { Clock } from "./clock/clock.js";
@@ -13,7 +15,9 @@ export { type BoothZenOptions, boothzen } from "./dialects/boothzen.js";
 export { type CampOneOptions, campone } from "./dialects/campone.js";
 // Dialects: what pacekeeper knows of an API's rate limiting, as data.
 export type { BackoffOptions, Dialect } from "./dialects/dialect.js";
+export { type GitHubOptions, github } from "./dialects/github.js";
 export { type IetfOptions, ietf } from "./dialects/ietf.js";
+export { type OpenAiOptions, openai } from "./dialects/openai.js";
 export type { HttpErrorName } from "./errors/brand.js";
 export { ConnectionError } from "./errors/connection-error.js";
 // Errors, and guards that recognise them across copies of the package.
@@ -65,7 +69,7 @@ export { readRateLimit } from "./headers/read-rate-limit.js";
 
 // Headers: the parsers the client reads every response with.
 export { parseRetryAfter } from "./headers/retry-after.js";
-export type { RateLimitPolicy, RateLimitSnapshot } from "./headers/types.js";
+export type { RateLimitPolicy, RateLimitQuota, RateLimitSnapshot, RateLimitSource } from "./headers/types.js";
 // The pacer: standalone use, and the contract a custom store implements.
 export { createPacer, type Pacer, type PacerOptions } from "./pacer/create-pacer.js";
 export { PacerDeadlineError } from "./pacer/deadline-error.js";

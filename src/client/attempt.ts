@@ -1,10 +1,12 @@
 import { emit, isObserved } from "../events/hooks.js";
 import { readRateLimit } from "../headers/read-rate-limit.js";
-import { parseRetryAfter } from "../headers/retry-after.js";
+import { parseRetryAfter, parseRetryAfterMs } from "../headers/retry-after.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
+import { plainObject } from "../internal/validate.js";
 import { PacerDeadlineError } from "../pacer/deadline-error.js";
 import type { Permit } from "../pacer/types.js";
 import type { Timeout } from "./attempt-timeouts.js";
+import type { Signer } from "./auth.js";
 import type { CallContext } from "./context.js";
 import { discard } from "./discard.js";
 import { eventUrl } from "./event-url.js";
@@ -19,6 +21,8 @@ export type AttemptResult =
       status: number;
       rateLimit: RateLimitSnapshot | undefined;
       retryAfterMs: number | undefined;
+      /** Whether the server refused the request for its rate (`Dialect.isRateLimited`). */
+      rateLimited: boolean;
     }
   | { kind: "connection"; error: Error; provablyUnsent: boolean }
   | { kind: "timeout"; error: Error }
@@ -69,7 +73,7 @@ export function sendAttempt(
     ? { key: ctx.key, dialect: ctx.options.dialect.name, method: request.method, url: eventUrl(request) }
     : undefined;
   // A path the server never counts is not the key's budget: sent at once, without a permit.
-  const permit = request.paced ? ctx.pacer.tryAcquire?.() : undefined;
+  const permit = request.paced ? ctx.pacer.tryAcquire?.(request.route) : undefined;
   if (permit || !request.paced) {
     new InFlight(ctx, request, attempt, permit, base, listener).send();
   } else {
@@ -90,6 +94,7 @@ async function waitForPermit(
   const { hooks, clock } = ctx.options;
   try {
     return await ctx.pacer.acquire({
+      route: request.route,
       signal: ctx.signal,
       deadline: ctx.deadline,
       onWait: base && ((info) => emit(hooks, { type: "wait", ...base, at: clock.now(), ...info })),
@@ -137,7 +142,7 @@ class InFlight implements Timeout {
 
   send(): void {
     const { ctx, request, base } = this;
-    const { hooks, clock, transport } = ctx.options;
+    const { hooks, clock } = ctx.options;
     if (base) emit(hooks, { type: "request", ...base, at: clock.now(), attempt: this.attempt });
     // On the client's clock, never the permit's grant time: a custom store may share the key's pacer
     // with clients on other clocks, and the pacer keeps the clock it was made with.
@@ -146,10 +151,18 @@ class InFlight implements Timeout {
     ctx.linkAttempt(this);
     if (this.settled) return; // the call had aborted already: nothing is sent
     const signal = this.transportSignal();
+    const { auth } = ctx.options;
+    if (auth.kind === "sign" && request.credential)
+      this.signThenSend(auth.sign, request.credential.secret, signal);
+    else this.transmit(request, signal);
+  }
+
+  /** Hands the request to the transport; its response or failure settles the attempt. */
+  private transmit(request: PreparedRequest, signal: AbortSignal | undefined): void {
     let sending: Promise<Response>;
     try {
       // A caller's fetch may throw, or return something that is not a promise.
-      sending = Promise.resolve(transport.fetch(request.url, fetchInit(request, signal)));
+      sending = Promise.resolve(this.ctx.options.transport.fetch(request.url, fetchInit(request, signal)));
     } catch (error) {
       sending = Promise.reject(error);
     }
@@ -157,6 +170,39 @@ class InFlight implements Timeout {
       (response) => this.responded(response),
       (error: unknown) => this.failed(error),
     );
+  }
+
+  /**
+   * `auth: { sign }`: each attempt is signed as it leaves (a signature carries its time), and the
+   * headers the signer returns are added. A signer that throws ends the call with its error, the
+   * permit given back: nothing was sent.
+   */
+  private signThenSend(sign: Signer, apiKey: string, signal: AbortSignal | undefined): void {
+    const { request } = this;
+    let signing: Promise<Readonly<Record<string, string>>>;
+    try {
+      signing = Promise.resolve(
+        sign({ method: request.method, url: request.url, headers: request.headers }, apiKey),
+      );
+    } catch (error) {
+      signing = Promise.reject(error);
+    }
+    signing
+      .then((added) => {
+        const headers: Record<string, string> = { ...request.headers };
+        for (const [name, value] of Object.entries(plainObject("the signer's headers", added))) {
+          headers[name.toLowerCase()] = String(value);
+        }
+        return headers;
+      })
+      .then(
+        (headers) => {
+          if (!this.settled) this.transmit({ ...request, headers }, signal);
+        },
+        (error: unknown) => {
+          if (this.settle()) this.end({ kind: "refused", error: error as Error }, { kind: "unsent" });
+        },
+      );
   }
 
   /**
@@ -286,12 +332,22 @@ class InFlight implements Timeout {
       : readRateLimit(headers, now);
     // Retry-After is read where it can change what happens: on a response that is not a success
     // (a 2xx one, such as 202's "poll again in", is no rate-limit signal, and nothing reads it).
-    // `Date` matters only to a Retry-After given as an HTTP-date. Neither is read for every response.
-    const retryAfter = status >= 200 && status < 300 ? null : headers.get("retry-after");
-    const retryAfterMs =
-      retryAfter === null ? undefined : parseRetryAfter(retryAfter, now, headers.get("date"));
+    const success = status >= 200 && status < 300;
+    const retryAfterMs = success ? undefined : retryAfterOf(headers, now);
+    const rateLimited = success
+      ? false
+      : dialect.isRateLimited
+        ? dialect.isRateLimited(status, rateLimit, headers) === true
+        : status === 429;
     const counted = dialect.counts(status, request.path);
-    const released = this.permit?.release({ kind: "response", status, counted, rateLimit, retryAfterMs });
+    const released = this.permit?.release({
+      kind: "response",
+      status,
+      counted,
+      rateLimited,
+      rateLimit,
+      retryAfterMs,
+    });
     if (base) {
       emit(hooks, {
         type: "response",
@@ -315,8 +371,21 @@ class InFlight implements Timeout {
         });
       }
     }
-    return { kind: "response", response, status, rateLimit, retryAfterMs };
+    return { kind: "response", response, status, rateLimit, retryAfterMs, rateLimited };
   }
+}
+
+/**
+ * The wait a response asks for: `Retry-After-Ms` (milliseconds; OpenAI's, which its SDK reads
+ * first) where valid, else `Retry-After`. `Date` matters only to a `Retry-After` given as an
+ * HTTP-date.
+ */
+function retryAfterOf(headers: Headers, now: number): number | undefined {
+  const ms = headers.get("retry-after-ms");
+  const fromMs = ms === null ? undefined : parseRetryAfterMs(ms);
+  if (fromMs !== undefined) return fromMs;
+  const retryAfter = headers.get("retry-after");
+  return retryAfter === null ? undefined : parseRetryAfter(retryAfter, now, headers.get("date"));
 }
 
 /**

@@ -18,6 +18,8 @@ export interface CallResult {
   attempts: number;
   rateLimit: RateLimitSnapshot | undefined;
   retryAfterMs: number | undefined;
+  /** Whether the final response is the server refusing the request for its rate. */
+  rateLimited: boolean;
 }
 
 /**
@@ -48,7 +50,12 @@ export function runCall<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (runtime.closed) {
-      emitGiveUp(runtime, request, 0, runtime.closed.reason);
+      emitGiveUp(
+        { options: runtime.options, key: request.credential?.key ?? runtime.key },
+        request,
+        0,
+        runtime.closed.reason,
+      );
       throw runtime.closed.reason;
     }
     const ctx = new CallContext(
@@ -64,7 +71,7 @@ export function runCall<T>(
     };
     const fail = (error: unknown) => {
       end(false);
-      emitGiveUp(runtime, ctx.lastRequest ?? request, ctx.attempts, error);
+      emitGiveUp(ctx, ctx.lastRequest ?? request, ctx.attempts, error);
       reject(error);
     };
     const succeed = (result: CallResult) => {
@@ -220,6 +227,7 @@ function resultOf(request: PreparedRequest, result: AttemptResult, attempts: num
     attempts,
     rateLimit: result.rateLimit,
     retryAfterMs: result.retryAfterMs,
+    rateLimited: result.rateLimited,
   };
 }
 
@@ -268,12 +276,14 @@ function failureOf(result: Sent): AttemptFailure | undefined {
   if (result.kind === "timeout") return { kind: "timeout" };
   if (result.kind === "connection") return { kind: "connection", provablyUnsent: result.provablyUnsent };
   const { status } = result;
-  return status >= 200 && status < 300 ? undefined : { kind: "status", status };
+  return status >= 200 && status < 300
+    ? undefined
+    : { kind: "status", status, rateLimited: result.rateLimited };
 }
 
 function causeOf(result: Sent): "rate-limited" | "status" | "connection" | "timeout" {
   if (result.kind !== "response") return result.kind;
-  return result.status === 429 ? "rate-limited" : "status";
+  return result.rateLimited ? "rate-limited" : "status";
 }
 
 function isRedirect(status: number): boolean {

@@ -2,18 +2,19 @@ import { startTimer } from "../clock/clock.js";
 import type { LinkedList, ListNode } from "../internal/linked-list.js";
 import type { KeyPacer } from "../pacer/types.js";
 import type { AttemptTimeouts } from "./attempt-timeouts.js";
+import type { Credentials } from "./credentials.js";
 import { type FailedRequest, timedOut } from "./failures.js";
 import type { ResolvedOptions } from "./options.js";
 import type { PreparedRequest } from "./prepare.js";
 
 /**
- * What every call of one client shares: its options, the key's pacer, the attempts' timeouts, and
- * the calls in progress that `close()` aborts. Made once by `createClient`.
+ * What every call of one client shares: its options, its keys and their pacers, the attempts'
+ * timeouts, and the calls in progress that `close()` aborts. Made once by `createClient`.
  */
 export interface ClientRuntime {
   readonly options: ResolvedOptions;
-  readonly pacer: KeyPacer;
-  /** The key's fingerprint, the only name of the key that events carry. */
+  readonly credentials: Credentials;
+  /** The fingerprint of the client's `apiKey` ("" with `auth: { fromRequest }`): events of calls refused before they name a key carry it. */
   readonly key: string;
   readonly attemptTimeouts: AttemptTimeouts;
   /** Calls in progress, which `close()` aborts. */
@@ -34,8 +35,9 @@ export class CallContext implements ListNode<CallContext> {
   prev: CallContext | undefined;
   next: CallContext | undefined;
   readonly options: ResolvedOptions;
+  /** The pacer of the key the call's request carries. */
   readonly pacer: KeyPacer;
-  /** The key's fingerprint, the only name of the key that events carry. */
+  /** That key's fingerprint, the only name of the key that events carry. */
   readonly key: string;
   /** The attempts' timeouts (`options.timeoutMs`): the client's attempts share one timer. */
   readonly attemptTimeouts: AttemptTimeouts;
@@ -59,13 +61,15 @@ export class CallContext implements ListNode<CallContext> {
 
   constructor(
     runtime: ClientRuntime,
-    request: FailedRequest,
+    request: FailedRequest & Pick<PreparedRequest, "credential">,
     totalTimeoutMs: number | undefined,
     private readonly callerSignal: AbortSignal | undefined,
   ) {
     this.options = runtime.options;
-    this.pacer = runtime.pacer;
-    this.key = runtime.key;
+    // The key the request carries: the first request of a call always names one.
+    const credential = request.credential!;
+    this.pacer = credential.pacer;
+    this.key = credential.key;
     this.attemptTimeouts = runtime.attemptTimeouts;
     const { clock } = this.options;
     this.deadline = totalTimeoutMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + totalTimeoutMs;

@@ -1,11 +1,11 @@
 import type { z } from "zod";
-import { keyFingerprint } from "../internal/fingerprint.js";
 import { LinkedList } from "../internal/linked-list.js";
 import { attemptTimeouts } from "./attempt-timeouts.js";
 import { emitGiveUp, runCall } from "./call.js";
 import type { ClientRuntime } from "./context.js";
-import { type ClientOptions, resolveOptions } from "./options.js";
-import { type PreparedRequest, prepareRequest } from "./prepare.js";
+import { Credentials } from "./credentials.js";
+import { apiKeyOf, type ClientOptions, resolveOptions } from "./options.js";
+import { type ClientRequestInit, type PreparedRequest, prepareRequest } from "./prepare.js";
 import { type RequestOptions, requestJson } from "./request.js";
 
 export interface Client {
@@ -13,21 +13,25 @@ export interface Client {
    * `fetch`, paced and retried: resolves with the final `Response` for any status (a 429 only
    * once the retry policy gave up). Relative paths resolve against `baseUrl`; another origin is refused.
    */
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  fetch(input: string | URL | Request, init?: ClientRequestInit): Promise<Response>;
   /**
    * A JSON call: `query` and `body` validated before anything is sent, the response parsed by
    * `schema`; a non-2xx status throws the matching `HttpError`.
    */
   request<S extends z.ZodType>(options: RequestOptions & { schema: S }): Promise<z.output<S>>;
   request(options: RequestOptions): Promise<unknown>;
-  /** The key's fingerprint (`key_` + 12 hex digits), as hooks and logs show it. */
+  /**
+   * The fingerprint of the client's `apiKey` (`key_` + 12 hex digits), as hooks and logs show it;
+   * `""` with `auth: { fromRequest }`, where each request's credential is a key of its own.
+   */
   readonly key: string;
   /**
    * The earliest moment (the clock's epoch ms) this key could send its next request, as far as
    * its pacer knows now: `clock.now()` when it could send at once. A key pool routes by it.
+   * @param apiKey another key than the client's `apiKey` (one a request names, or an SDK sets)
    */
-  nextSendAt(): number;
-  /** Requests of this key waiting for their turn in this process. */
+  nextSendAt(apiKey?: string): number;
+  /** Requests of the client's `apiKey` waiting for their turn in this process. */
   readonly waiting: number;
   /** Ends the client: calls in progress reject, the transport's connections close. Idempotent. */
   close(): Promise<void>;
@@ -36,18 +40,12 @@ export interface Client {
 /** Makes a client of one API key. Options are validated here, so a mistake throws now, not later. */
 export function createClient(options: ClientOptions): Client {
   const resolved = resolveOptions(options);
-  const key = keyFingerprint(resolved.apiKey);
-  // Every client of the same dialect, base URL and key in the process shares one pacer (the memory
-  // store gives clients on another clock, such as a test's virtual one, a pacer of their own).
-  const pacer = resolved.store.pacerFor(`${resolved.dialect.name} ${resolved.baseUrl.href} ${key}`, {
-    limits: resolved.dialect.limits,
-    probeFirst: resolved.dialect.sendsRateLimitHeaders,
-    backoff: resolved.dialect.backoff,
-    clock: resolved.clock,
-  });
+  const credentials = new Credentials(resolved);
+  const own = resolved.apiKey === undefined ? undefined : credentials.of(resolved.apiKey);
+  const key = own?.key ?? "";
   const runtime: ClientRuntime = {
     options: resolved,
-    pacer,
+    credentials,
     key,
     attemptTimeouts: attemptTimeouts(resolved.clock, resolved.timeoutMs),
     calls: new LinkedList(),
@@ -71,14 +69,17 @@ export function createClient(options: ClientOptions): Client {
 
   return {
     key,
-    nextSendAt: () => pacer.nextSendAt(),
+    nextSendAt(apiKey?: string) {
+      const credential = apiKey === undefined ? own : credentials.of(apiKeyOf("apiKey", apiKey));
+      return credential ? credential.pacer.nextSendAt() : resolved.clock.now();
+    },
     get waiting() {
-      return pacer.waiting;
+      return own?.pacer.waiting ?? 0;
     },
     fetch(input, init) {
       let prepared: PreparedRequest | Promise<PreparedRequest>;
       try {
-        prepared = prepareRequest(resolved, input, init);
+        prepared = prepareRequest(resolved, credentials, input, init);
       } catch (error) {
         return refuse(error, init?.method ?? (input instanceof Request ? input.method : undefined), input);
       }

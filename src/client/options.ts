@@ -12,6 +12,7 @@ import {
 } from "../internal/validate.js";
 import { VERSION } from "../internal/version.js";
 import { defaultStore, type PacerStore } from "../pacer/store.js";
+import { type Auth, type ResolvedAuth, resolveAuth } from "./auth.js";
 import { customTransport, defaultTransport, type FetchLike, type Transport } from "./transport.js";
 
 export interface RetryOptions {
@@ -38,8 +39,25 @@ export interface RetryOptions {
 export interface ClientOptions {
   /** The API's base URL (`http:` or `https:`); relative paths resolve against it. Required. */
   baseUrl: string | URL;
-  /** The API key, sent as `Authorization: Bearer <key>`. It never appears in errors, hooks or logs. Required. */
-  apiKey: string;
+  /**
+   * The API key, sent as `auth` says (`Authorization: Bearer <key>` by default). It never appears
+   * in errors, hooks or logs. Required, but with `auth: { fromRequest }`. A request may name another
+   * (`apiKey` in its options): each key is paced as a key of its own.
+   */
+  apiKey?: string;
+  /**
+   * How a request carries the key: `"bearer"`, a header of the API's (`{ header: "x-api-key" }`),
+   * a query parameter (`{ query: "api_key" }`), a signature (`{ sign }`), or the credential each
+   * request already carries (`{ fromRequest: "authorization" }`, for an SDK whose `fetch` the client is).
+   * @default "bearer"
+   */
+  auth?: Auth;
+  /**
+   * Other origins of the same API the key may be sent to (GitHub's `https://uploads.github.com`),
+   * besides the base URL's. Any other origin is refused.
+   * @default []
+   */
+  origins?: (string | URL)[];
   /**
    * The API's rate-limit dialect: `campone()`, `boothzen()`, or `ietf()` for any API with RateLimit headers.
    * @default ietf()
@@ -89,8 +107,12 @@ export interface ClientOptions {
 /** The options after validation, with every default filled in. */
 export interface ResolvedOptions {
   baseUrl: URL;
-  apiKey: string;
-  /** What errors and events must never show, `[apiKey]`: one array, shared by every request. */
+  /** Undefined with `auth: { fromRequest }`. */
+  apiKey: string | undefined;
+  auth: ResolvedAuth;
+  /** The origins requests may go to: the base URL's, and `origins`. */
+  origins: ReadonlySet<string>;
+  /** What errors and events must never show before a request names its key: `[apiKey]`. */
   secrets: readonly string[];
   dialect: Dialect;
   retries: number;
@@ -102,8 +124,8 @@ export interface ResolvedOptions {
   timeoutMs: number;
   totalTimeoutMs: number | undefined;
   /**
-   * What every request sends: the `headers` option, `User-Agent` and `Authorization`, names in
-   * lower case. Frozen, and shared by every request that adds none of its own.
+   * What every request sends but its credential: the `headers` option and `User-Agent`, names in
+   * lower case. Frozen.
    */
   headers: Readonly<Record<string, string>>;
   store: PacerStore;
@@ -115,6 +137,8 @@ export const DEFAULT_TIMEOUT_MS = 600_000;
 const OPTION_NAMES = [
   "baseUrl",
   "apiKey",
+  "auth",
+  "origins",
   "dialect",
   "retry",
   "hooks",
@@ -146,13 +170,23 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     throw new RangeError("`retry.statuses` must not include 429: 429s are paced by `retry.rateLimitRetries`");
   }
   const baseUrl = baseUrlOf(options.baseUrl);
-  const apiKey = apiKeyOf(options.apiKey);
+  const auth = resolveAuth(options.auth);
+  let apiKey: string | undefined;
+  if (auth.kind === "from-request") {
+    if (options.apiKey !== undefined) {
+      throw new TypeError("Expected no `apiKey` with `auth: { fromRequest }`: each request carries its own");
+    }
+  } else {
+    apiKey = apiKeyOf("apiKey", options.apiKey);
+  }
   const clock = options.clock === undefined ? realClock : clockOf(options.clock);
   const timeoutMs = positiveNumber("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   return {
     baseUrl,
     apiKey,
-    secrets: Object.freeze([apiKey]),
+    auth,
+    origins: originsOf(baseUrl, options.origins),
+    secrets: Object.freeze(apiKey === undefined ? [] : [apiKey]),
     dialect: options.dialect === undefined ? ietf() : dialectOf(options.dialect),
     retries: countOf("retry.retries", retry.retries ?? 2),
     rateLimitRetries: countOf("retry.rateLimitRetries", retry.rateLimitRetries ?? 5),
@@ -170,8 +204,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
         options.userAgent === undefined
           ? `pacekeeper/${VERSION}`
           : headerValue("userAgent", options.userAgent),
-      ...headersOf(options.headers),
-      authorization: `Bearer ${apiKey}`,
+      ...headersOf(options.headers, auth),
     }),
     store: options.store === undefined ? defaultStore : storeOf(options.store),
   };
@@ -206,16 +239,41 @@ function baseUrlOf(value: unknown): URL {
   return url;
 }
 
-function apiKeyOf(value: unknown): string {
-  nonEmptyString("apiKey", value);
+/** An API key as a header can carry it; `name` is the option's, for the message. */
+export function apiKeyOf(name: string, value: unknown): string {
+  nonEmptyString(name, value);
   // A control character would split the header (and is never part of a real key).
   if (hasControlCharacter(value as string) || (value as string).trim() !== value) {
-    throw new TypeError("Expected `apiKey` to hold no whitespace at its ends and no control characters");
+    throw new TypeError(`Expected \`${name}\` to hold no whitespace at its ends and no control characters`);
   }
   if (!isByteString(value as string)) {
-    throw new TypeError("Expected `apiKey` to be a valid header value: characters up to U+00FF only");
+    throw new TypeError(`Expected \`${name}\` to be a valid header value: characters up to U+00FF only`);
   }
   return value as string;
+}
+
+/** The base URL's origin and those of `origins`, each an http(s) origin and nothing more. */
+function originsOf(baseUrl: URL, value: unknown): ReadonlySet<string> {
+  const origins = new Set([baseUrl.origin]);
+  if (value === undefined) return origins;
+  if (!Array.isArray(value)) throw new TypeError("Expected `origins` to be an array of URLs");
+  for (const [i, entry] of value.entries()) {
+    let url: URL;
+    try {
+      url = new URL(String(entry));
+    } catch {
+      throw new TypeError(
+        `Expected \`origins[${i}]\` to be an absolute URL, got ${JSON.stringify(String(entry))}`,
+      );
+    }
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password) {
+      throw new TypeError(
+        `Expected \`origins[${i}]\` to be an http: or https: origin, got ${JSON.stringify(url.href)}`,
+      );
+    }
+    origins.add(url.origin);
+  }
+  return origins;
 }
 
 function headerValue(name: string, value: unknown): string {
@@ -239,7 +297,7 @@ function isByteString(text: string): boolean {
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** The `headers` option, names in lower case (a `User-Agent` among them replaces the default). */
-function headersOf(value: unknown): Record<string, string> {
+function headersOf(value: unknown, auth: ResolvedAuth): Record<string, string> {
   if (value === undefined) return {};
   // No prototype: a header named `__proto__` is a header like any other.
   const headers: Record<string, string> = Object.create(null);
@@ -248,8 +306,11 @@ function headersOf(value: unknown): Record<string, string> {
     if (!HEADER_NAME.test(name)) {
       throw new TypeError(`Expected \`headers\` names to be HTTP tokens, got ${JSON.stringify(name)}`);
     }
-    if (name.toLowerCase() === "authorization") {
-      throw new TypeError("Expected `headers` without `Authorization`: the client sets it from `apiKey`");
+    const credentialHeader = auth.kind === "header" || auth.kind === "from-request" ? auth.name : undefined;
+    if (name.toLowerCase() === credentialHeader) {
+      throw new TypeError(
+        `Expected \`headers\` without \`${name}\`: it carries the API key (\`apiKey\` and \`auth\`)`,
+      );
     }
     headers[name.toLowerCase()] = v as string;
   }

@@ -1,6 +1,8 @@
-import { isPaced } from "../dialects/dialect.js";
+import { firstSegment, isPaced } from "../dialects/dialect.js";
+import { withKeyInQuery } from "./auth.js";
+import type { Credential, Credentials } from "./credentials.js";
 import { invalidRequest } from "./failures.js";
-import type { ResolvedOptions } from "./options.js";
+import { apiKeyOf, type ResolvedOptions } from "./options.js";
 
 type BodyInit = NonNullable<RequestInit["body"]>;
 type RequestRedirect = NonNullable<RequestInit["redirect"]>;
@@ -21,8 +23,12 @@ export interface PreparedRequest {
   redirect: RequestRedirect;
   /** The path below `baseUrl`, with a leading slash: what the dialect's counting rule reads. */
   path: string;
+  /** Which of the key's server buckets the request spends, by its path (`Dialect.route`). */
+  route: string;
   /** Whether the server counts requests to `path`: only those wait for the key's pacer (`isPaced`). */
   paced: boolean;
+  /** The key the request carries and is paced as; undefined on a hop to another origin, which carries none. */
+  credential: Credential | undefined;
   /** What errors must never show: the API key. */
   secrets: readonly string[];
   /** undici's `dispatcher` (a proxy agent, say), where the caller gave one. */
@@ -37,21 +43,27 @@ const FORBIDDEN = new Set(["CONNECT", "TRACE", "TRACK"]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 
+/** `fetch`'s options, and the key to send the request with where it is not the client's `apiKey`. */
+export type ClientRequestInit = RequestInit & { apiKey?: string };
+
 /**
  * Turns `fetch`'s arguments into a request for the API at `baseUrl`, or refuses them with a
  * `RequestValidationError` before anything is sent: what fetch itself would refuse (a body on a GET,
- * a header value that is not a byte string, a method that is not a token), and a URL on another
- * origin, which would carry the key elsewhere. Synchronous but for a `Request` with a body, which is
- * read once here so that it can be sent again.
+ * a header value that is not a byte string, a method that is not a token), a URL on another
+ * origin, which would carry the key elsewhere, and a request without a key. Synchronous but for a
+ * `Request` with a body, which is read once here so that it can be sent again.
  */
 export function prepareRequest(
   options: ResolvedOptions,
+  credentials: Credentials,
   input: string | URL | Request,
-  init?: RequestInit,
+  init?: ClientRequestInit,
 ): PreparedRequest | Promise<PreparedRequest> {
   const fromRequest = input instanceof Request ? input : undefined;
   if (fromRequest?.body && init?.body == null) {
-    return fromRequest.arrayBuffer().then((body) => prepareRequest(options, fromRequest, { ...init, body }));
+    return fromRequest
+      .arrayBuffer()
+      .then((body) => prepareRequest(options, credentials, fromRequest, { ...init, body }));
   }
   const given = init?.method ?? fromRequest?.method ?? "GET";
   const failed = (
@@ -61,12 +73,37 @@ export function prepareRequest(
   ) =>
     invalidRequest(part, message, path, { method: given, url: String(fromRequest?.url ?? input), options });
   const method = methodOf(given, failed);
-  const { url, path } = targetOf(
+  const target = targetOf(
     options.baseUrl,
     fromRequest ? fromRequest.url : (input as string | URL),
     failed,
+    options.origins,
   );
-  const headers = mergeHeaders(options.headers, fromRequest?.headers, init?.headers, failed);
+  const { path } = target;
+  const { auth } = options;
+  let credential: Credential;
+  let headers: Readonly<Record<string, string>>;
+  if (auth.kind === "from-request") {
+    // The request's own credential (an SDK's): sent as it is, and paced as a key of its own.
+    headers = mergeHeaders(options.headers, fromRequest?.headers, init?.headers, failed);
+    const secret = headers[auth.name];
+    if (secret === undefined || secret === "") {
+      throw failed(
+        "headers",
+        `The request carries no credential in \`${auth.name}\` (auth: { fromRequest })`,
+      );
+    }
+    credential = credentials.of(secret);
+  } else {
+    credential =
+      init?.apiKey === undefined ? credentials.of(options.apiKey!) : keyOf(credentials, init.apiKey, failed);
+    headers = mergeHeaders(credential.headers, fromRequest?.headers, init?.headers, failed);
+    // The key is the client's to send: a caller's header of the same name never replaces it.
+    if (auth.kind === "header" && headers[auth.name] !== credential.headers[auth.name]) {
+      headers = { ...headers, [auth.name]: credential.headers[auth.name]! };
+    }
+  }
+  const url = withKeyInQuery(auth, target.url, credential.secret);
   const body: BodyInit | null = init?.body ?? null;
   if (body !== null && (method === "GET" || method === "HEAD")) {
     throw failed("body", `A ${method} request cannot have a body, as fetch says`);
@@ -81,8 +118,10 @@ export function prepareRequest(
     signal: init?.signal ?? fromRequest?.signal ?? undefined,
     redirect: init?.redirect ?? fromRequest?.redirect ?? "follow",
     path,
+    route: options.dialect.route ? options.dialect.route(path) : firstSegment(path),
     paced: isPaced(options.dialect, path),
-    secrets: options.secrets,
+    credential,
+    secrets: credential.secrets,
   };
   const dispatcher = (init as { dispatcher?: unknown } | undefined)?.dispatcher;
   if (dispatcher !== undefined) prepared.dispatcher = dispatcher;
@@ -101,9 +140,9 @@ function methodOf(given: string, failed: (part: "method", message: string) => Er
 }
 
 /**
- * The client's headers with the caller's over them — but the credential is the client's: a
- * caller's `Authorization` never replaces it. Validated as fetch validates them (names are tokens,
- * values byte strings without line breaks). A request adding none shares the client's frozen object.
+ * The client's headers with the caller's over them. Validated as fetch validates them (names are
+ * tokens, values byte strings without line breaks). A request adding none shares the client's
+ * frozen object.
  */
 function mergeHeaders(
   client: Readonly<Record<string, string>>,
@@ -124,8 +163,20 @@ function mergeHeaders(
     }
     for (const [name, value] of parsed) merged[name] = value;
   }
-  if (client.authorization !== undefined) merged.authorization = client.authorization;
   return merged;
+}
+
+/** A per-request `apiKey`, checked as the client's is. */
+function keyOf(
+  credentials: Credentials,
+  apiKey: unknown,
+  failed: (part: "headers", message: string, path: PropertyKey[]) => Error,
+): Credential {
+  try {
+    return credentials.of(apiKeyOf("apiKey", apiKey));
+  } catch (error) {
+    throw failed("headers", (error as Error).message, ["apiKey"]);
+  }
 }
 
 /**
@@ -142,6 +193,7 @@ export function targetOf(
   baseUrl: URL,
   input: string | URL,
   failed: (part: "url", message: string) => Error = (_part, message) => new TypeError(message),
+  origins: ReadonlySet<string> = new Set([baseUrl.origin]),
 ): { url: string; path: string } {
   if (typeof input === "string" && PLAIN_PATH.test(input) && !DOT_SEGMENT.test(input)) {
     const relative = input.replace(LEADING_SLASHES, "");
@@ -156,10 +208,10 @@ export function targetOf(
   }
   // Checked for relative input too: the URL parser drops leading whitespace, tabs and newlines and
   // reads `\` as `/`, so `"\\evil.example/x"` or `" //evil.example"` would name another host.
-  if (url.origin !== baseUrl.origin) {
+  if (!origins.has(url.origin)) {
     throw failed(
       "url",
-      `Refusing to send the API key to ${url.origin}: requests must stay on the base URL's origin ${baseUrl.origin}`,
+      `Refusing to send the API key to ${url.origin}: requests must stay on the base URL's origin ${baseUrl.origin}${origins.size > 1 ? " or one of `origins`" : ""}`,
     );
   }
   return { url: url.href, path: pathBelow(baseUrl, url) };

@@ -1,4 +1,5 @@
 import { isPaced } from "../dialects/dialect.js";
+import { withKeyInQuery } from "./auth.js";
 import type { ResolvedOptions } from "./options.js";
 import { type PreparedRequest, pathBelow } from "./prepare.js";
 
@@ -37,11 +38,15 @@ export function redirectedRequest(
     ((status === 301 || status === 302) && request.method === "POST");
   if (!toGet && !request.replayable && request.body !== null) return undefined;
   const headers = { ...request.headers };
-  const sameOrigin = url.origin === baseUrl.origin;
+  const sameOrigin = options.origins.has(url.origin);
   if (!sameOrigin) {
     delete headers.authorization;
     delete headers.cookie;
     delete headers["proxy-authorization"];
+    // The header the key goes in, where it is one of the API's own (`x-api-key`).
+    if (options.auth.kind === "header" || options.auth.kind === "from-request")
+      delete headers[options.auth.name];
+    if (options.auth.kind === "query") url.searchParams.delete(options.auth.name);
   }
   if (toGet) {
     for (const name of [
@@ -57,11 +62,16 @@ export function redirectedRequest(
   const path = pathBelow(baseUrl, url);
   return {
     ...request,
-    url: url.href,
+    // A hop on the API's origins carries the key in its query as the first request did.
+    url:
+      sameOrigin && request.credential
+        ? withKeyInQuery(options.auth, url.href, request.credential.secret)
+        : url.href,
     method: toGet ? "GET" : request.method,
     headers,
     body: toGet ? null : request.body,
     path,
     paced: sameOrigin && isPaced(options.dialect, path),
+    credential: sameOrigin ? request.credential : undefined,
   };
 }

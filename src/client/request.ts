@@ -9,7 +9,7 @@ import {
 import { type CallResult, emitGiveUp, runCall } from "./call.js";
 import type { CallContext, ClientRuntime } from "./context.js";
 import { connectionFailed } from "./failures.js";
-import { type PreparedRequest, prepareRequest, resolveUrl } from "./prepare.js";
+import { type ClientRequestInit, type PreparedRequest, prepareRequest, resolveUrl } from "./prepare.js";
 import { readText } from "./read-body.js";
 
 /** A query value: arrays repeat the parameter (`?id=1&id=2`); `undefined` and `null` leave it out. */
@@ -44,6 +44,8 @@ export interface RequestOptions {
   idempotencyKey?: string;
   /** Overrides the client's `totalTimeoutMs` for this call, in milliseconds. */
   totalTimeoutMs?: number;
+  /** Another API key than the client's for this call: it is paced as a key of its own. */
+  apiKey?: string;
 }
 
 const scalar = z.union([
@@ -63,6 +65,7 @@ const requestShape = z.strictObject({
   headers: z.record(z.string(), z.string().regex(/^[^\r\n\0]*$/, "Expected no line breaks")).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
   idempotencyKey: z.string().min(1).max(255).optional(),
+  apiKey: z.string().optional(),
   totalTimeoutMs: z.number().positive().finite().optional(),
 });
 
@@ -110,6 +113,7 @@ export async function requestJson(runtime: ClientRuntime, input: RequestOptions)
         errorBody: options.dialect.errorBody,
         rateLimit: result.rateLimit,
         retryAfterMs: result.retryAfterMs,
+        rateLimited: result.rateLimited,
       });
     }
     if (text === "" && !req.schema) return undefined;
@@ -171,12 +175,14 @@ async function prepareJson(
     headers.accept = "application/json";
   if (body !== undefined) headers["content-type"] = "application/json";
   if (req.idempotencyKey !== undefined) headers["idempotency-key"] = req.idempotencyKey;
-  const prepared = await prepareRequest(options, url, {
+  const init: ClientRequestInit = {
     method,
     headers,
     body: body === undefined ? null : JSON.stringify(body),
     signal: req.signal,
-  });
+  };
+  if (req.apiKey !== undefined) init.apiKey = req.apiKey;
+  const prepared = await prepareRequest(options, runtime.credentials, url, init);
   return { req, prepared };
 }
 

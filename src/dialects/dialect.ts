@@ -10,11 +10,14 @@ import type { BackoffPolicy } from "../retry/backoff.js";
 export interface Dialect {
   /** Stable name; part of the identity of a key's pacer. */
   readonly name: string;
-  /** The key's limits as documented, longest window first is not required. */
+  /**
+   * The key's limits as documented, in any order: a starting guess that the server's headers
+   * override. Empty: nothing is known, and the pacer learns the server's pace from its answers.
+   */
   readonly limits: readonly Limit[];
-  /** Whether the API sends `RateLimit-*` headers: then a key's first request probes alone. */
+  /** Whether the API may send rate-limit headers: then a key's first request probes alone. */
   readonly sendsRateLimitHeaders: boolean;
-  /** Waits after a 429 and between transient retries. */
+  /** Waits after a refusal and between transient retries. */
   readonly backoff: BackoffPolicy;
   /**
    * Whether the server counts a response with `status` for `path` against the key. A path whose
@@ -28,6 +31,22 @@ export interface Dialect {
    * @default `readRateLimit`: every header family pacekeeper knows, in its order of precedence
    */
   readonly readRateLimit?: (headers: Headers, nowMs: number) => RateLimitSnapshot | undefined;
+  /**
+   * Whether a response is the server refusing the request for its rate: it closes the key's gate
+   * (or the refused bucket's), is retried after the wait, and fails as a `RateLimitError`.
+   * @default `status === 429`
+   */
+  readonly isRateLimited?: (
+    status: number,
+    rateLimit: RateLimitSnapshot | undefined,
+    headers: Headers,
+  ) => boolean;
+  /**
+   * The route of a path: requests of one route spend the same server buckets (GitHub's `search`
+   * and `core`), which the pacer learns from the answers' bucket names.
+   * @default the path's first segment (`/repos/a/b` → `repos`)
+   */
+  readonly route?: (path: string) => string;
   /** The largest page the API serves, for paging (one big page costs the same as one small page). */
   readonly maxPageSize: number | undefined;
 }
@@ -39,6 +58,12 @@ export interface Dialect {
  */
 export function isPaced(dialect: Dialect, path: string): boolean {
   return dialect.counts(200, path);
+}
+
+/** The route of a path as most APIs group their budgets: its first segment. */
+export function firstSegment(path: string): string {
+  const end = path.indexOf("/", 1);
+  return end === -1 ? path.slice(1) : path.slice(1, end);
 }
 
 /** Backoff overrides shared by every preset's options. */

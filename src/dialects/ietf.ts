@@ -6,9 +6,12 @@ import type { BackoffOptions, Dialect } from "./dialect.js";
 
 export interface IetfOptions extends BackoffOptions {
   /**
-   * The limits to start from until the server's headers say otherwise: each `limit` requests
-   * per `windowMs` milliseconds. `RateLimit-Limit` replaces the longest one's limit.
-   * @default [{ limit: 60, windowMs: 60_000 }]
+   * The limits the operator documents, each `limit` requests per `windowMs` milliseconds: kept
+   * until the server's headers describe its budget, which then replaces the longest of them (the
+   * shorter ones, bursts the headers do not describe, still apply). Give them for a server that
+   * sends no headers: its pace is then known from the first request rather than learned.
+   * @default [] (nothing known: the headers are read from the first answer, and a server that
+   *   sends none has its pace learned from its answers)
    */
   limits?: Limit[];
   /**
@@ -30,16 +33,15 @@ export interface IetfOptions extends BackoffOptions {
 }
 
 /**
- * Any API that speaks the IETF RateLimit headers (draft -06 trio or draft -10 structured fields)
- * or `X-RateLimit-*`. The configured limits are only a starting guess: the key's first request
- * probes alone, and the server's headers take over from its answer.
+ * Any HTTP API, with no configuration: the key's first request probes alone, and from its answer
+ * on the server's rate-limit headers pace the key, whichever family it speaks (docs/headers.md);
+ * a server that sends none has its pace learned from its answers, as TCP learns a link's.
+ * Configured limits are a starting guess the headers override.
  */
 export function ietf(options: IetfOptions = {}): Dialect {
   knownKeys("ietf() options", options, ["limits", "counts", "errorBody", "maxPageSize", "backoff"]);
-  const limits = options.limits ?? [{ limit: 60, windowMs: 60_000 }];
-  if (!Array.isArray(limits) || limits.length === 0) {
-    throw new TypeError("Expected `limits` to be a non-empty array of { limit, windowMs }");
-  }
+  const limits = options.limits ?? [];
+  if (!Array.isArray(limits)) throw new TypeError("Expected `limits` to be an array of { limit, windowMs }");
   const checked = limits.map((l, i) => ({
     limit: positiveInteger(`limits[${i}].limit`, l?.limit),
     windowMs: positiveInteger(`limits[${i}].windowMs`, l?.windowMs),

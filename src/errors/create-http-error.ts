@@ -21,6 +21,11 @@ export interface CreateHttpErrorInput {
   /** The dialect's error-body parser. @default genericErrorBody */
   errorBody?: ErrorBodyParser;
   rateLimit?: RateLimitSnapshot;
+  /**
+   * Whether the server refused the request for its rate, whatever the status (GitHub's 403).
+   * @default status === 429
+   */
+  rateLimited?: boolean;
   /** The wait the server asked for, in milliseconds (parsed `Retry-After`). */
   retryAfterMs?: number;
   /** Attempts made, this one included. */
@@ -36,7 +41,8 @@ export interface CreateHttpErrorInput {
 
 /**
  * The error for a response that is not a success, of the class its status calls for (the model is
- * openai-node's `APIError.generate`): 429 `RateLimitError`, 401 `AuthenticationError`, 403
+ * openai-node's `APIError.generate`): 429 (or another refusal for the rate, `rateLimited`)
+ * `RateLimitError`, 401 `AuthenticationError`, 403
  * `PermissionError`, 404 `NotFoundError`, other 4xx `ClientError`, 5xx `ServerError`, anything
  * else `HttpError`. The body is parsed by `errorBody`; `requestId` comes from `X-Request-Id`, else
  * the body. Never throws, whatever the body or the parser does.
@@ -58,7 +64,7 @@ export function createHttpError(input: CreateHttpErrorInput): HttpError {
   };
   if (input.cause !== undefined) init.cause = input.cause;
   const status = input.status;
-  if (status === 429) {
+  if (input.rateLimited ?? status === 429) {
     const wait = validDelay(input.retryAfterMs);
     const retryAt = wait !== undefined && typeof input.now === "number" ? input.now + wait : undefined;
     return new RateLimitError({ ...init, retryAt });

@@ -9,7 +9,8 @@ export interface RateLimitErrorInit extends HttpErrorInit {
 }
 
 /**
- * 429 Too Many Requests — or, with `decidedLocally: true`, pacekeeper's own refusal: the key's
+ * 429 Too Many Requests, or another status the dialect reads as a refusal for the rate (GitHub's
+ * 403 with `x-ratelimit-remaining: 0`) — or, with `decidedLocally: true`, pacekeeper's own refusal: the key's
  * next possible send lies beyond the caller's deadline, so the request was not sent and the
  * call failed at once instead of sleeping past the deadline (got cancels such a retry silently).
  * `retryAfterMs` and `retryAt` say when to come back.

@@ -55,6 +55,19 @@ export const BOOTHZEN_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
   retryAfterJitterMs: 500,
 });
 
+/**
+ * GitHub: "If the retry-after response header is present, you should not retry your request until
+ * after that many seconds has elapsed. … Otherwise, wait for at least one minute before retrying.
+ * If your request continues to fail due to a secondary rate limit, wait for an exponentially
+ * increasing amount of time between retries".
+ */
+export const GITHUB_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
+  baseMs: 60_000,
+  capMs: 3_600_000,
+  factor: 2,
+  retryAfterJitterMs: 1000,
+});
+
 /** For APIs that document nothing: BoothZen's numbers, the common 1 s → 60 s practice. */
 export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = BOOTHZEN_BACKOFF;
 

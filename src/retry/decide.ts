@@ -1,6 +1,7 @@
 /** Why an attempt failed, as far as the retry decision needs to know. */
 export type AttemptFailure =
-  | { kind: "status"; status: number }
+  /** A response that is not a success; `rateLimited`: the server refused it for its rate (a 429). */
+  | { kind: "status"; status: number; rateLimited: boolean }
   | { kind: "connection"; provablyUnsent: boolean }
   | { kind: "timeout" };
 
@@ -27,7 +28,7 @@ export type RetryDecision =
 /**
  * Whether a failed attempt is tried again (nothing is lost, nothing is
  * sent twice that the server may have processed):
- * - a 429 always may be: the server did not process the request;
+ * - a refusal for the rate (a 429) always may be: the server did not process the request;
  * - a transient status, a connection failure or a timeout only when sending twice is harmless
  *   (an idempotent method or an idempotency key), or when the request provably never reached
  *   the server (connection refused);
@@ -40,7 +41,7 @@ export function decideRetry(
   counts: RetryCounts,
 ): RetryDecision {
   if (!request.replayable) return { retry: false };
-  if (failure.kind === "status" && failure.status === 429) {
+  if (failure.kind === "status" && failure.rateLimited) {
     return counts.rateLimited < policy.rateLimitRetries
       ? { retry: true, budget: "rate-limit" }
       : { retry: false };

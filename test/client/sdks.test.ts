@@ -114,6 +114,40 @@ describe("openai", () => {
   });
 });
 
+describe("the SDK's own credential, with auth: { fromRequest }", () => {
+  function passthrough(path = "") {
+    return createClient({
+      baseUrl: `${server.url}${path}`,
+      auth: { fromRequest: "authorization" },
+      dialect: ietf(),
+    });
+  }
+
+  it("openai: the SDK's key reaches the server untouched, and two SDK keys are two pacers", async () => {
+    const api = passthrough("/v1");
+    const before = server.seen.length;
+    for (const apiKey of ["sk-sdk-alpha", "sk-sdk-beta"]) {
+      const sdk = new OpenAI({ apiKey, baseURL: `${server.url}/v1`, fetch: api.fetch, maxRetries: 0 });
+      await sdk.chat.completions.create({ model: "test", messages: [{ role: "user", content: "hi" }] });
+    }
+    expect(server.seen.slice(before).map((r) => r.headers.authorization)).toEqual([
+      "Bearer sk-sdk-alpha",
+      "Bearer sk-sdk-beta",
+    ]);
+    expect(api.nextSendAt("Bearer sk-sdk-alpha")).toBeLessThanOrEqual(Date.now());
+    await api.close();
+  });
+
+  it("Octokit: its token is sent as it set it", async () => {
+    const api = passthrough();
+    const before = server.seen.length;
+    const sdk = new Octokit({ auth: "ghp_sdk_own", baseUrl: server.url, request: { fetch: api.fetch } });
+    await sdk.request("GET /repos/{owner}/{repo}/issues", { owner: "o", repo: "r" });
+    expect(server.seen[before]?.headers.authorization).toBe("token ghp_sdk_own");
+    await api.close();
+  });
+});
+
 describe("Octokit, with the throttling and pagination plugins", () => {
   const Paced = Octokit.plugin(throttling, paginateRest);
   function octokit(api: ReturnType<typeof createClient>) {

@@ -367,6 +367,122 @@ describe("X-RateLimit-*", () => {
   });
 });
 
+describe("OpenAI's x-ratelimit-*-requests / -tokens", () => {
+  it("reads the example of OpenAI's rate-limit guide: a requests and a tokens quota, Go-duration resets", () => {
+    const h = headers({
+      "x-ratelimit-limit-requests": "60",
+      "x-ratelimit-limit-tokens": "150000",
+      "x-ratelimit-remaining-requests": "59",
+      "x-ratelimit-remaining-tokens": "149984",
+      "x-ratelimit-reset-requests": "1s",
+      "x-ratelimit-reset-tokens": "6m0s",
+    });
+    expect(readRateLimit(h, NOW)).toEqual({
+      limit: 60,
+      remaining: 59,
+      resetMs: 1000,
+      policies: [],
+      quotas: [
+        { unit: "requests", limit: 60, remaining: 59, resetMs: 1000, refills: true },
+        {
+          name: "tokens",
+          unit: "tokens",
+          limit: 150_000,
+          remaining: 149_984,
+          resetMs: 360_000,
+          refills: true,
+        },
+      ],
+      source: "openai",
+    });
+  });
+
+  it.each([
+    ["20ms", 20],
+    ["1.5s", 1500],
+    ["1h2m3s", 3_723_000],
+    ["0", 0],
+    ["500us", 0.5],
+  ])("reads the duration %j as %d ms", (reset, ms) => {
+    const h = headers({ "x-ratelimit-remaining-requests": "1", "x-ratelimit-reset-requests": reset });
+    expect(readRateLimit(h, NOW)?.resetMs).toBe(ms);
+  });
+
+  it.each(["1", "s", "1x", "-1s", "1s2", ""])("ignores the malformed duration %j", (reset) => {
+    const h = headers({ "x-ratelimit-remaining-requests": "1", "x-ratelimit-reset-requests": reset });
+    expect(readRateLimit(h, NOW)).toBeUndefined();
+  });
+});
+
+describe("Anthropic's anthropic-ratelimit-*", () => {
+  it("reads each unit as a quota, its reset an RFC 3339 time", () => {
+    const h = headers({
+      "anthropic-ratelimit-requests-limit": "50",
+      "anthropic-ratelimit-requests-remaining": "49",
+      "anthropic-ratelimit-requests-reset": "2023-11-14T22:13:21.5Z",
+      "anthropic-ratelimit-input-tokens-limit": "40000",
+      "anthropic-ratelimit-input-tokens-remaining": "0",
+      "anthropic-ratelimit-input-tokens-reset": "2023-11-14T17:13:50-05:00",
+    });
+    const snapshot = readRateLimit(h, NOW);
+    expect(snapshot).toMatchObject({ source: "anthropic", limit: 50, remaining: 49, resetMs: 1500 });
+    expect(snapshot?.quotas).toEqual([
+      { unit: "requests", limit: 50, remaining: 49, resetMs: 1500, refills: true },
+      {
+        name: "input-tokens",
+        unit: "input-tokens",
+        limit: 40_000,
+        remaining: 0,
+        resetMs: 30_000,
+        refills: true,
+      },
+    ]);
+  });
+
+  it("is no reading without the requests quota", () => {
+    const h = headers({
+      "anthropic-ratelimit-tokens-remaining": "5",
+      "anthropic-ratelimit-tokens-reset": "2023-11-14T22:13:30Z",
+    });
+    expect(readRateLimit(h, NOW)).toBeUndefined();
+  });
+});
+
+describe("X-RateLimit-* names and spellings", () => {
+  it("names the quota by GitHub's resource or Discord's bucket, and reads Discord's reset-after", () => {
+    const github = headers({
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-reset": String(NOW / 1000 + 42),
+      "x-ratelimit-resource": "search",
+    });
+    expect(readRateLimit(github, NOW)).toMatchObject({ name: "search", remaining: 0, resetMs: 42_000 });
+    const discord = headers({
+      "X-RateLimit-Limit": "5",
+      "X-RateLimit-Remaining": "4",
+      "X-RateLimit-Reset": String(NOW / 1000 + 60),
+      "X-RateLimit-Reset-After": "1.234",
+      "X-RateLimit-Bucket": "abcd1234",
+    });
+    expect(readRateLimit(discord, NOW)).toMatchObject({ name: "abcd1234", remaining: 4, resetMs: 1234 });
+  });
+
+  it("reads remaining from limit and used when remaining is malformed, and X's x-rate-limit-* spelling", () => {
+    const used = headers({
+      "X-RateLimit-Limit": "100",
+      "X-RateLimit-Used": "30",
+      "X-RateLimit-Remaining": "?",
+      "X-RateLimit-Reset": "9",
+    });
+    expect(readRateLimit(used, NOW)).toMatchObject({ remaining: 70, resetMs: 9000 });
+    const x = headers({
+      "x-rate-limit-limit": "15",
+      "x-rate-limit-remaining": "14",
+      "x-rate-limit-reset": String(NOW / 1000 + 900),
+    });
+    expect(readRateLimit(x, NOW)).toMatchObject({ limit: 15, remaining: 14, resetMs: 900_000 });
+  });
+});
+
 describe("readRateLimit", () => {
   const all = {
     RateLimit: '"default";r=1;t=1',
@@ -426,10 +542,22 @@ describe("properties", () => {
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
+    "X-RateLimit-Used",
+    "X-RateLimit-Resource",
+    "X-RateLimit-Reset-After",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-reset-requests",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-tokens",
+    "anthropic-ratelimit-requests-remaining",
+    "anthropic-ratelimit-requests-reset",
+    "anthropic-ratelimit-tokens-remaining",
+    "anthropic-ratelimit-tokens-reset",
   ];
   /** Header values that look like the real thing often enough to reach deep branches. */
   const plausible = fc.oneof(
     fc.string({ unit: fc.constantFrom(...' 0123456789-.,;="rtqw:?()abcE') }),
+    fc.string({ unit: fc.constantFrom(..."0123456789.hmsuµnT:-Z+") }),
     fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }).map(String),
     fc.double().map(String),
     fc
