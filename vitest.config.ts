@@ -11,7 +11,12 @@ import { defineConfig } from "vitest/config";
  *   processes on Redis). They run alone, after everything else, so that CPU-heavy files do not slow
  *   the event loop they measure.
  */
-const timed = ["test/client/loopback.test.ts", "test/redis/fleet.test.ts"];
+const timed = [
+  "test/client/loopback.test.ts",
+  "test/client/real-limiters.test.ts",
+  "test/client/nginx.test.ts",
+  "test/redis/fleet.test.ts",
+];
 const integration = [
   "test/package/**/*.test.ts",
   "test/redis/**/*.test.ts",

@@ -5,6 +5,7 @@ import type { Machine } from "./machine.js";
 import type { OverheadResult } from "./overhead.js";
 import type { PacerCostResult } from "./pacer-cost.js";
 import type { PeerResult } from "./peers.js";
+import type { RealLimiterConfig, RealLimiterResult } from "./real-limiters.js";
 import type { ScaleResult } from "./scale.js";
 import { fixed } from "./stats.js";
 
@@ -16,6 +17,9 @@ export interface BenchResults {
   durationS: number;
   load: { before: number; after: number; max: number };
   peers: PeerResult[];
+  /** Absent from results saved before the section existed. */
+  realLimiters?: RealLimiterResult[];
+  realLimiterConfig?: RealLimiterConfig;
   overhead: OverheadResult[];
   pacer: PacerCostResult | undefined;
   scale: ScaleResult[];
@@ -190,6 +194,10 @@ export function resultsMarkdown(results: BenchResults): string {
     }
   }
 
+  if (results.realLimiters && results.realLimiters.length > 0 && results.realLimiterConfig) {
+    out.push(...realLimitersMarkdown(results.realLimiters, results.realLimiterConfig));
+  }
+
   if (results.overhead.length > 0) {
     out.push("", "### Overhead (plain `node:http` server on loopback, concurrency 50)", "");
     out.push(
@@ -284,4 +292,34 @@ export function resultsMarkdown(results: BenchResults): string {
     ),
   );
   return out.join("\n");
+}
+
+/** The real rate limiters' section: worst run over the minimum, and 429s, per limiter and client. */
+function realLimitersMarkdown(rows: RealLimiterResult[], c: RealLimiterConfig): string[] {
+  const limiters = [...new Set(rows.map((r) => r.limiter))];
+  const clients = [...new Set(rows.map((r) => r.client))];
+  const cell = (r: RealLimiterResult | undefined) =>
+    r === undefined
+      ? ""
+      : `${fixed(Math.max(...r.ratios))} / ${Math.max(...r.refused)}${r.failed > 0 ? ` ✗${r.failed}` : ""}`;
+  return [
+    "",
+    "### Against real rate limiters: worst run / the minimum, and its 429s",
+    "",
+    `${c.jobs} GETs at concurrency ${c.concurrency}, ${c.runs} runs per cell, each limiter in a process of its own: ` +
+      `fixed windows of ${c.limit} per ${seconds(c.windowMs)} (express-rate-limit 8 in each header mode, ` +
+      `@fastify/rate-limit, rate-limiter-flexible with its README's headers, hono-rate-limiter); ` +
+      `\`leaky\`: a bucket of ${c.limit / 2} per ${seconds(c.windowMs / 2)}, burst ${c.limit / 2}, that sends no header ` +
+      "(as nginx's `limit_req`), refusing at once or (`leaky-delay`) delaying the excess. Peers and " +
+      "`ietf({ limits })` are told the documented limit; `ietf()` nothing. ✗n: jobs not served.",
+    "",
+    table(
+      ["limiter", ...clients],
+      limiters.map((l) => [
+        l,
+        ...clients.map((client) => cell(rows.find((r) => r.limiter === l && r.client === client))),
+      ]),
+      ["l", ...clients.map(() => "r" as const)],
+    ),
+  ];
 }

@@ -4,7 +4,7 @@
  * ratios measured side by side. Writes docs/benchmarks.svg and the generated part of
  * docs/benchmarks.md. Not a test: nothing here fails the build.
  *
- *   npm run build && npx tsx bench/run.ts [--quick] [--only=peers,overhead,pacer,scale] [--clients=pacekeeper,ky] [--no-write]
+ *   npm run build && npx tsx bench/run.ts [--quick] [--only=peers,real,overhead,pacer,scale] [--clients=pacekeeper,ky] [--no-write]
  *   npx tsx bench/run.ts --render=FILE   rewrites docs/ from the results a run saved (its last line says where)
  */
 import { spawn } from "node:child_process";
@@ -18,6 +18,7 @@ import { load, machine } from "./machine.js";
 import { describeOverhead, type OverheadResult, runOverhead } from "./overhead.js";
 import type { PacerCostResult } from "./pacer-cost.js";
 import { type PeerResult, runPeers } from "./peers.js";
+import { REAL_LIMITER_CONFIG, type RealLimiterResult, runRealLimiters } from "./real-limiters.js";
 import { type BenchResults, goals, resultsMarkdown } from "./report.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { benchmarkChart } from "./svg.js";
@@ -27,7 +28,7 @@ const END = "<!-- bench:results:end -->";
 
 const args = process.argv.slice(2);
 const USAGE =
-  "usage: npx tsx bench/run.ts [--quick] [--only=peers,overhead,pacer,scale] [--clients=NAME,…] [--no-write] [--render=FILE]";
+  "usage: npx tsx bench/run.ts [--quick] [--only=peers,real,overhead,pacer,scale] [--clients=NAME,…] [--no-write] [--render=FILE]";
 const unknown = args.filter((a) => !/^--(quick|no-write|(only|clients|render)=.+)$/.test(a));
 if (unknown.length > 0) {
   console.error(`Unknown argument ${unknown.join(" ")}\n${USAGE}`);
@@ -39,7 +40,7 @@ const flag = (name: string) =>
     ?.split("=")[1]
     ?.split(",");
 const quick = args.includes("--quick");
-const sections = flag("only") ?? ["peers", "overhead", "pacer", "scale"];
+const sections = flag("only") ?? ["peers", "real", "overhead", "pacer", "scale"];
 const clientFilter = flag("clients");
 const write = !args.includes("--no-write");
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -86,6 +87,7 @@ async function measure(): Promise<BenchResults> {
   );
   const host = await startServerHost();
   let peers: PeerResult[] = [];
+  let realLimiters: RealLimiterResult[] = [];
   let overhead: OverheadResult[] = [];
   let pacer: PacerCostResult | undefined;
   let scale: ScaleResult[] = [];
@@ -99,6 +101,12 @@ async function measure(): Promise<BenchResults> {
         config,
         (name) => !clientFilter || clientFilter.some((c) => name.toLowerCase().includes(c.toLowerCase())),
       );
+    }
+    if (sections.includes("real")) {
+      console.log(
+        "\nAgainst real rate limiters, each in a process of its own (worst run / minimum, 429s per run):",
+      );
+      realLimiters = await runRealLimiters(quick ? { ...REAL_LIMITER_CONFIG, runs: 1 } : REAL_LIMITER_CONFIG);
     }
     if (sections.includes("overhead")) {
       console.log("\nOverhead against the bare transport (interleaved rounds):");
@@ -126,6 +134,8 @@ async function measure(): Promise<BenchResults> {
     durationS: (Date.now() - startedAt.getTime()) / 1000,
     load: { before: loads[0]!, after: loads.at(-1)!, max: Math.max(...loads) },
     peers,
+    realLimiters,
+    realLimiterConfig: REAL_LIMITER_CONFIG,
     overhead,
     pacer,
     scale,
