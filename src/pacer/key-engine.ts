@@ -62,6 +62,9 @@ const SEND: Verdict = Object.freeze({ ok: true, probe: false });
 const SEND_PROBE: Verdict = Object.freeze({ ok: true, probe: true });
 const NOTHING: ReleaseResult = Object.freeze({});
 
+/** The longest a key's state is kept without activity, whatever window a server claims: a week. */
+const MAX_HORIZON_MS = 7 * 24 * 3_600_000;
+
 /** A rate learned from a server's refusals is kept this long without activity. */
 const LEARNED_RATE_KEPT_MS = 600_000;
 
@@ -488,7 +491,8 @@ export class KeyEngine {
     let longest = this.windows[this.described]?.windowMs ?? 0;
     for (const bucket of this.buckets.values()) longest = Math.max(longest, bucket.window ?? 0);
     if (this.learner) longest = Math.max(longest, LEARNED_RATE_KEPT_MS);
-    return longest;
+    // A hostile reset of years must not keep a key's state (or its Redis keys) for years.
+    return Math.min(longest, MAX_HORIZON_MS);
   }
 }
 

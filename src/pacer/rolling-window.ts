@@ -120,6 +120,17 @@ export class RollingWindow {
     return this.unlogged + this.size;
   }
 
+  /** Logged sends that arrived after `from` and no later than `to` (arrivals are logged in order). */
+  arrivedBetween(from: number, to: number): number {
+    let count = 0;
+    for (let i = this.size - 1; i >= 0; i--) {
+      const t = this.at(i);
+      if (t <= from) break;
+      if (t <= to) count++;
+    }
+    return count;
+  }
+
   /** The same log over another window length: the sends it holds age out over `windowMs` from now on. */
   withWindow(windowMs: number): RollingWindow {
     return RollingWindow.from({ ...this.toState(), windowMs }, this.maxLogged);

@@ -31,6 +31,7 @@ export interface ServerBucketState {
   sent: number;
   inFlight: number;
   probeInFlight: boolean;
+  lastGrantAt: number;
   epoch: Epoch | undefined;
   refillPerMs: number;
   lowest: Lowest | undefined;
@@ -123,6 +124,7 @@ export class ServerBucket {
   private sent: number;
   private inFlight: number;
   private probeInFlight: boolean;
+  private lastGrantAt: number;
   private epoch: Epoch | undefined;
   private refillPerMs: number;
   private lowest: Lowest | undefined;
@@ -142,6 +144,7 @@ export class ServerBucket {
     this.sent = state?.sent ?? 0;
     this.inFlight = state?.inFlight ?? 0;
     this.probeInFlight = state?.probeInFlight ?? false;
+    this.lastGrantAt = state?.lastGrantAt ?? Number.NEGATIVE_INFINITY;
     this.epoch = state?.epoch ? { ...state.epoch } : undefined;
     this.refillPerMs = state?.refillPerMs ?? 0;
     this.lowest = state?.lowest ? { ...state.lowest } : undefined;
@@ -159,6 +162,7 @@ export class ServerBucket {
       sent: this.sent,
       inFlight: this.inFlight,
       probeInFlight: this.probeInFlight,
+      lastGrantAt: this.lastGrantAt,
       epoch: this.epoch ? { ...this.epoch } : undefined,
       refillPerMs: this.refillPerMs,
       lowest: this.lowest ? { ...this.lowest } : undefined,
@@ -191,7 +195,11 @@ export class ServerBucket {
     }
     // The window has ended: the log knows when our own sends free room; otherwise one probe looks.
     if (logAllows) return OK;
-    if (this.probeInFlight) return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
+    // A send granted since the window ended (the probe, or one the log allowed) is out: its answer
+    // tells what the next window holds.
+    if (this.probeInFlight || (this.inFlight > 0 && this.lastGrantAt >= epoch.endsBy)) {
+      return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
+    }
     return OK_PROBE;
   }
 
@@ -209,6 +217,7 @@ export class ServerBucket {
   /** A send to this bucket is granted: returns its number and our sends alive in the log at the grant. */
   grant(now: number, probe: boolean): { seq: number; alive: number } {
     this.inFlight++;
+    this.lastGrantAt = now;
     if (probe) this.probeInFlight = true;
     this.log?.reserve();
     return { seq: this.sent++, alive: this.log ? this.log.used(now) : this.inFlight };
@@ -270,11 +279,16 @@ export class ServerBucket {
       (o.probe && o.observedAt >= epoch.endsBy) ||
       endsAfter > epoch.endsBy
     ) {
+      // Sends answered while this one was in flight may have been counted after it: its `remaining`
+      // does not hold them (a rolling window's answers open windows all the time).
+      const answeredMeanwhile = this.log
+        ? Math.max(0, this.log.arrivedBetween(o.grantedAt, o.observedAt) - 1)
+        : 0;
       this.epoch = {
         remaining: o.remaining,
         endsBy,
         endsAfter,
-        uncounted: 0,
+        uncounted: answeredMeanwhile,
         explainedByUs,
         openedAt: o.observedAt,
       };

@@ -124,17 +124,25 @@ describe("the SDK's own credential, with auth: { fromRequest }", () => {
   }
 
   it("openai: the SDK's key reaches the server untouched, and two SDK keys are two pacers", async () => {
-    const api = passthrough("/v1");
+    const api = createClient({
+      baseUrl: `${server.url}/v1`,
+      auth: { fromRequest: "authorization" },
+      dialect: ietf(),
+      retry: { rateLimitRetries: 0 },
+    });
     const before = server.seen.length;
-    for (const apiKey of ["sk-sdk-alpha", "sk-sdk-beta"]) {
-      const sdk = new OpenAI({ apiKey, baseURL: `${server.url}/v1`, fetch: api.fetch, maxRetries: 0 });
-      await sdk.chat.completions.create({ model: "test", messages: [{ role: "user", content: "hi" }] });
-    }
+    const sdk = (apiKey: string) =>
+      new OpenAI({ apiKey, baseURL: `${server.url}/v1`, fetch: api.fetch, maxRetries: 0 });
+    const chat = { model: "test", messages: [{ role: "user" as const, content: "hi" }] };
+    // alpha is refused for 30 s; beta, another pacer, goes at once all the same.
+    server.refuseNext("/v1/chat/completions", 30);
+    await expect(sdk("sk-sdk-alpha").chat.completions.create(chat)).rejects.toMatchObject({ status: 429 });
+    await sdk("sk-sdk-beta").chat.completions.create(chat);
     expect(server.seen.slice(before).map((r) => r.headers.authorization)).toEqual([
       "Bearer sk-sdk-alpha",
       "Bearer sk-sdk-beta",
     ]);
-    expect(api.nextSendAt("Bearer sk-sdk-alpha")).toBeLessThanOrEqual(Date.now());
+    expect(api.nextSendAt("Bearer sk-sdk-alpha") - api.nextSendAt("Bearer sk-sdk-beta")).toBeGreaterThan(25_000);
     await api.close();
   });
 

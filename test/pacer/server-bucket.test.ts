@@ -48,6 +48,18 @@ describe("ServerBucket", () => {
     expect(bucket.verdict(10_400)).toEqual({ ok: false, reason: "probe", at: Number.POSITIVE_INFINITY });
   });
 
+  it("after a window ends, sends one request the log allows and waits for its answer: no probe beside it", () => {
+    // A rolling server of 2 per second that our own sends explain: its window ended at 1,000 ms.
+    const bucket = new ServerBucket(1000);
+    send(bucket, 0)({ at: 0, remaining: 1, resetMs: 1000, limit: 2 });
+    send(bucket, 500)({ at: 500, remaining: 0, resetMs: 1000, limit: 2 });
+    // At 1,000 the first send has aged out of the log: one send goes...
+    expect(bucket.verdict(1000)).toEqual({ ok: true, probe: false });
+    send(bucket, 1000);
+    // ...and the next waits for its answer, rather than going as the window's probe.
+    expect(bucket.verdict(1000)).toEqual({ ok: false, reason: "probe", at: Number.POSITIVE_INFINITY });
+  });
+
   it("lets a window of known length end no later than that length after its answer", () => {
     const bucket = new ServerBucket(3000);
     // An epoch-second reset rounds the end up to 4 s away; the window is 3 s long.
