@@ -12,8 +12,17 @@ export interface Rule {
   windowMs: number;
 }
 
-export function idealMinimumMs(model: CountingModel, rules: readonly Rule[], total: number): number {
-  const counters = rules.map((r) => counter(model, r));
+/**
+ * @param windowOrigin fixed windows only: where the server's windows start, in ms from the batch's
+ *   start (a server whose windows follow its own clock); by default at the first request.
+ */
+export function idealMinimumMs(
+  model: CountingModel,
+  rules: readonly Rule[],
+  total: number,
+  windowOrigin?: number,
+): number {
+  const counters = rules.map((r) => counter(model, r, windowOrigin));
   let accepted = 0;
   let t = 0;
   for (; accepted < total; t++) {
@@ -26,7 +35,7 @@ export function idealMinimumMs(model: CountingModel, rules: readonly Rule[], tot
   return t;
 }
 
-function counter(model: CountingModel, { limit, windowMs }: Rule) {
+function counter(model: CountingModel, { limit, windowMs }: Rule, windowOrigin: number | undefined) {
   if (model === "rolling") {
     const times: number[] = [];
     let head = 0;
@@ -41,8 +50,8 @@ function counter(model: CountingModel, { limit, windowMs }: Rule) {
     };
   }
   if (model === "fixed") {
-    let origin: number | undefined;
-    let index = -1;
+    let origin = windowOrigin;
+    let index = Number.NaN;
     let used = 0;
     return {
       allows(t: number) {

@@ -1,6 +1,7 @@
 /**
- * Fixed window: back-to-back windows of `windowMs`, aligned to the key's first counted request
- * (so each key has its own, arbitrary phase), at most `limit` counted requests in each.
+ * Fixed window: back-to-back windows of `windowMs`, at most `limit` counted requests in each,
+ * aligned to the key's first counted request (so each key has its own, arbitrary phase) or, given
+ * an `origin`, to one grid through that time (a server whose windows follow its own clock).
  *
  * Reset point: the end of the current window (a whole window before the first counted request).
  */
@@ -16,7 +17,10 @@ export class FixedWindow implements Counter {
   constructor(
     readonly limit: number,
     readonly windowMs: number,
-  ) {}
+    origin?: number,
+  ) {
+    this.#origin = origin;
+  }
 
   waitMs(now: number): number {
     this.#roll(now);

@@ -54,7 +54,7 @@ export class KeyTable {
    * where they started (nothing left in a rolling log, a fixed window untouched, a bucket full) is
    * forgotten once enough keys are kept: it is then the same as a key never seen, so memory grows
    * with the keys active in a window, not with every key ever seen. (A fixed window's phase starts
-   * again from the key's next request.)
+   * again from the key's next request, unless the windows follow `windowOrigin`.)
    */
   countersOf(caller: Caller, now: number): KeyCounters {
     let counters = this.#counters.get(caller.key);
@@ -78,10 +78,11 @@ export class KeyTable {
 
   /** Counters of a key that has sent nothing yet. */
   fresh(config: ResolvedKey): KeyCounters {
-    const { counting, windowMs, burstWindowMs } = this.#options;
+    const { counting, windowMs, burstWindowMs, windowOrigin } = this.#options;
     return {
-      main: createCounter(counting, config.limit, windowMs),
-      burst: config.burst > 0 ? createCounter(counting, config.burst, burstWindowMs) : undefined,
+      main: createCounter(counting, config.limit, windowMs, windowOrigin),
+      burst:
+        config.burst > 0 ? createCounter(counting, config.burst, burstWindowMs, windowOrigin) : undefined,
     };
   }
 

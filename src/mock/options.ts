@@ -42,6 +42,8 @@ export interface ResolvedOptions {
   /** 0 for CampOne. */
   burstWindowMs: number;
   counting: CountingModel;
+  /** Undefined: each key's fixed windows start at its first counted request. */
+  windowOrigin: number | undefined;
   /** Undefined: every well-formed token is a key of tenant "default". */
   keys: ReadonlyMap<string, ResolvedKey> | undefined;
   clock: MockClock;
@@ -59,6 +61,7 @@ const API_OPTIONS: Record<keyof MockApiOptions, true> = {
   burst: true,
   burstWindowMs: true,
   counting: true,
+  windowOrigin: true,
   keys: true,
   clock: true,
   faults: true,
@@ -117,6 +120,16 @@ export function resolveMockOptions(options: unknown, frontOptions: readonly stri
     );
   }
 
+  const windowOrigin = options.windowOrigin;
+  if (windowOrigin !== undefined) {
+    if (typeof windowOrigin !== "number" || !Number.isFinite(windowOrigin)) {
+      throw new TypeError(`Expected \`windowOrigin\` to be a finite number, got ${describe(windowOrigin)}`);
+    }
+    if (counting !== "fixed") {
+      throw new TypeError('`windowOrigin` applies to `counting: "fixed"` only');
+    }
+  }
+
   const clock = options.clock ?? { now: () => Date.now() };
   if (!isObject(clock) || typeof clock.now !== "function") {
     throw new TypeError(`Expected \`clock\` to be an object with a \`now()\` method, got ${describe(clock)}`);
@@ -129,6 +142,7 @@ export function resolveMockOptions(options: unknown, frontOptions: readonly stri
     burst,
     burstWindowMs,
     counting: counting as CountingModel,
+    windowOrigin,
     keys: resolveKeys(options.keys, dialect as MockDialect, { limit, windowMs, burst, burstWindowMs }),
     clock: clock as unknown as MockClock,
     faults: options.faults === undefined ? undefined : resolveFaults(options.faults),

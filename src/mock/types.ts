@@ -79,6 +79,16 @@ export interface MockApiOptions {
    */
   counting?: CountingModel;
   /**
+   * Fixed counting only: every key's windows (main and burst) start on one grid through this
+   * time, in milliseconds on the mock's clock, as on a server whose windows follow its own clock.
+   * A client then cannot assume that a window starts at its first request.
+   * @default undefined (each key's windows start at its first counted request)
+   * @example
+   * // Windows of 3 s that start 1.1 s after the mock does, whenever a key first calls.
+   * createMockApi({ dialect: "boothzen", counting: "fixed", windowMs: 3_000, windowOrigin: Date.now() + 1_100 });
+   */
+  windowOrigin?: number;
+  /**
    * The keys the mock accepts, by key. When given, any other key gets 401; when absent, every
    * well-formed bearer token is a key of tenant `"default"` with the mock's limits.
    */

@@ -34,6 +34,7 @@ export interface ServerBucketState {
   lastGrantAt: number;
   epoch: Epoch | undefined;
   refillPerMs: number;
+  refillRuledOut: boolean;
   lowest: Lowest | undefined;
   anchor: Anchor | undefined;
 }
@@ -67,7 +68,7 @@ interface Lowest {
   uncountedAt: number;
 }
 
-/** An earlier answer that a later one is compared with, to see a bucket refill. */
+/** The first answer of a bucket, that later ones are compared with to see it refill. */
 interface Anchor {
   grantedAt: number;
   observedAt: number;
@@ -127,6 +128,8 @@ export class ServerBucket {
   private lastGrantAt: number;
   private epoch: Epoch | undefined;
   private refillPerMs: number;
+  /** An answer did not fit a refilling bucket (see `learnRefill`): the bucket counts in windows. */
+  private refillRuledOut: boolean;
   private lowest: Lowest | undefined;
   private anchor: Anchor | undefined;
 
@@ -147,6 +150,7 @@ export class ServerBucket {
     this.lastGrantAt = state?.lastGrantAt ?? Number.NEGATIVE_INFINITY;
     this.epoch = state?.epoch ? { ...state.epoch } : undefined;
     this.refillPerMs = state?.refillPerMs ?? 0;
+    this.refillRuledOut = state?.refillRuledOut ?? false;
     this.lowest = state?.lowest ? { ...state.lowest } : undefined;
     this.anchor = state?.anchor ? { ...state.anchor } : undefined;
   }
@@ -165,6 +169,7 @@ export class ServerBucket {
       lastGrantAt: this.lastGrantAt,
       epoch: this.epoch ? { ...this.epoch } : undefined,
       refillPerMs: this.refillPerMs,
+      refillRuledOut: this.refillRuledOut,
       lowest: this.lowest ? { ...this.lowest } : undefined,
       anchor: this.anchor ? { ...this.anchor } : undefined,
     };
@@ -337,29 +342,37 @@ export class ServerBucket {
 
   /**
    * Whether the bucket refills continuously, and how fast at least. Declared by the header family
-   * (`refills`), announced by a policy (`q` per `w`), or seen: between two answers of one window, the
-   * later counted after the earlier, the reset moved two seconds or more later while the budget
-   * shrank. A window's end never moves later within the window, a rolling window's oldest send leaves
-   * it with a slot; a bucket's "full again" recedes with every token spent.
+   * (`refills`), announced by a policy (`q` per `w`), or seen. A bucket that refills tells the time
+   * until it is full again, which grows with the tokens spent: at most the spent share of the window,
+   * plus the rounding. A window's first answer does not fit that (one spent, the whole window to go),
+   * nor, in a rolling window, does the first answer after a quiet spell: once an answer does not fit,
+   * the bucket counts in windows, for good. An answer fits and shows a refill when its "full again"
+   * moved later than the first answer's, beyond the rounding, with fewer left: a window's end does
+   * not move within the window, and a reset of 2 s or more is needed to tell (a 1 s window's resets
+   * all say 1).
    */
   private learnRefill(o: BucketObservation): void {
     const limit = this.limit;
     if (limit === undefined) return;
     let refills = o.refills === true;
+    if (!refills && this.refillPerMs === 0 && !this.refillRuledOut) {
+      const window = Math.max(this.windowMs ?? 0, this.resetCeilingMs);
+      const spent = limit - o.remaining;
+      if (o.resetMs > (spent * window) / limit + RESET_ROUNDING_MS) this.refillRuledOut = true;
+    }
     const a = this.anchor;
-    if (!refills && a !== undefined && o.grantedAt >= a.observedAt) {
-      const moved = o.observedAt + o.resetMs - (a.observedAt + a.resetMs);
+    if (!refills && !this.refillRuledOut && a !== undefined && o.grantedAt >= a.observedAt) {
       refills =
-        moved >= 2 * RESET_ROUNDING_MS && moved < this.resetCeilingMs / 2 && o.remaining < a.remaining;
+        o.resetMs >= 2 * RESET_ROUNDING_MS &&
+        o.remaining < a.remaining &&
+        o.grantedAt + o.resetMs - RESET_ROUNDING_MS > a.observedAt + a.resetMs;
     }
-    if (a === undefined || o.grantedAt >= a.observedAt) {
-      this.anchor = {
-        grantedAt: o.grantedAt,
-        observedAt: o.observedAt,
-        remaining: o.remaining,
-        resetMs: o.resetMs,
-      };
-    }
+    this.anchor ??= {
+      grantedAt: o.grantedAt,
+      observedAt: o.observedAt,
+      remaining: o.remaining,
+      resetMs: o.resetMs,
+    };
     if (!refills && this.refillPerMs === 0) return;
     // A lower bound of the rate: `remaining` is whole tokens rounded down and the reset a time to full.
     let rate = o.resetMs > 0 ? (limit - o.remaining - 1) / o.resetMs : 0;

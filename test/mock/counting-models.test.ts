@@ -146,3 +146,37 @@ describe.each(MODELS)("counting model %s", (model) => {
     );
   });
 });
+
+describe("fixed windows on the server's own grid (`windowOrigin`)", () => {
+  it("start at the origin, not at the key's first request: the first window ends 1.1 s in", async () => {
+    let now = 50_000;
+    const api = createMockApi({
+      dialect: "boothzen",
+      counting: "fixed",
+      limit: 2,
+      windowMs: 3_000,
+      burst: 2,
+      burstWindowMs: 3_000,
+      windowOrigin: now + 1_100,
+      clock: { now: () => now },
+    });
+    const first = await api.handle(request());
+    expect(first.headers.get("ratelimit-reset")).toBe("2");
+    await api.handle(request());
+    expect((await api.handle(request())).status).toBe(429);
+    now += 1_100;
+    const next = await api.handle(request());
+    expect(next.status).toBe(200);
+    expect(next.headers.get("ratelimit-remaining")).toBe("1");
+    expect(next.headers.get("ratelimit-reset")).toBe("3");
+  });
+
+  it("applies to fixed counting only, and must be a finite number", () => {
+    expect(() => createMockApi({ dialect: "boothzen", counting: "rolling", windowOrigin: 0 })).toThrow(
+      TypeError,
+    );
+    expect(() => createMockApi({ dialect: "boothzen", counting: "fixed", windowOrigin: Number.NaN })).toThrow(
+      /finite number/,
+    );
+  });
+});

@@ -48,6 +48,30 @@ describe("ServerBucket", () => {
     expect(bucket.verdict(10_400)).toEqual({ ok: false, reason: "probe", at: Number.POSITIVE_INFINITY });
   });
 
+  it("sees a short bucket refill through whole-second resets: its 'full again' recedes as tokens are spent", () => {
+    // 30 per 3 s, refilled at 10 per second; each answer's reset is the time to full, rounded up.
+    const bucket = new ServerBucket(3000);
+    send(bucket, 0)({ at: 10, remaining: 29, resetMs: 1000, limit: 30 });
+    for (let i = 1; i < 25; i++)
+      send(bucket, 10)({ at: 20, remaining: 29 - i, resetMs: Math.ceil(i / 10) * 1000, limit: 30 });
+    // 5 left and full in 2.5 s: the last answer ends later than the first could, with fewer left.
+    send(bucket, 20)({ at: 30, remaining: 4, resetMs: 3000, limit: 30 });
+    for (let i = 0; i < 4; i++) send(bucket, 30);
+    // No window would free a slot before its end; the bucket frees one every 100 ms or so.
+    const next = bucket.nextFreeAt(30);
+    expect(next).toBeGreaterThan(30);
+    expect(next).toBeLessThan(300);
+  });
+
+  it("a window's first answer (one spent, the whole window to go) rules a refill out, for good", () => {
+    const bucket = new ServerBucket(3000);
+    send(bucket, 0)({ at: 10, remaining: 29, resetMs: 3000, limit: 30 });
+    for (let i = 1; i < 25; i++) send(bucket, 10)({ at: 20, remaining: 29 - i, resetMs: 3000, limit: 30 });
+    // An answer that looks like a bucket's after the ruling changes nothing: the window's end decides.
+    send(bucket, 20)({ at: 2_500, remaining: 0, resetMs: 3000, limit: 30 });
+    expect(bucket.nextFreeAt(2_500)).toBeGreaterThanOrEqual(3_000);
+  });
+
   it("after a window ends, sends one request the log allows and waits for its answer: no probe beside it", () => {
     // A rolling server of 2 per second that our own sends explain: its window ended at 1,000 ms.
     const bucket = new ServerBucket(1000);
