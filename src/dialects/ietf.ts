@@ -3,6 +3,7 @@ import { fn, knownKeys, positiveInteger } from "../internal/validate.js";
 import type { Limit } from "../pacer/types.js";
 import { DEFAULT_BACKOFF, mergeBackoff } from "../retry/backoff.js";
 import type { BackoffOptions, Dialect } from "./dialect.js";
+import { linkPagination } from "./link-pagination.js";
 
 export interface IetfOptions extends BackoffOptions {
   /**
@@ -55,5 +56,9 @@ export function ietf(options: IetfOptions = {}): Dialect {
     errorBody: options.errorBody ? fn("errorBody", options.errorBody) : genericErrorBody,
     maxPageSize:
       options.maxPageSize === undefined ? undefined : positiveInteger("maxPageSize", options.maxPageSize),
+    pagination: IETF_PAGINATION,
   };
 }
+
+/** RFC 8288 `Link` headers; `page_size` is the parameter `maxPageSize` is checked against too. */
+const IETF_PAGINATION = linkPagination("page_size");
