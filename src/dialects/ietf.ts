@@ -27,7 +27,8 @@ export interface IetfOptions extends BackoffOptions {
    */
   errorBody?: ErrorBodyParser;
   /**
-   * The largest page the API serves, for paging.
+   * The largest page the API serves, for paging: `client.paginate` asks for it as `page_size`, and
+   * `client.request` refuses a larger `page_size` before sending.
    * @default undefined (the API's own default page size)
    */
   maxPageSize?: number;
