@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { LinkedList } from "../internal/linked-list.js";
 import { attemptTimeouts } from "./attempt-timeouts.js";
+import { type ReadsBudget, readBudget } from "./budget.js";
 import { emitGiveUp, runCall } from "./call.js";
 import type { ClientRuntime } from "./context.js";
 import { Credentials } from "./credentials.js";
@@ -9,7 +10,7 @@ import { type PaginateOptions, type Paginates, paginate } from "./paginate.js";
 import { type ClientRequestInit, type PreparedRequest, prepareRequest } from "./prepare.js";
 import { type RequestOptions, requestJson } from "./request.js";
 
-export interface Client extends Paginates {
+export interface Client extends Paginates, ReadsBudget {
   /**
    * `fetch`, paced and retried: resolves with the final `Response` for any status (a 429 only
    * once the retry policy gave up). Relative paths resolve against `baseUrl`; another origin is refused.
@@ -93,6 +94,7 @@ export function createClient(options: ClientOptions): Client {
       return requestJson(runtime, options);
     },
     paginate: (options: PaginateOptions) => paginate(runtime, options),
+    budget: (options) => readBudget(runtime, options),
     close() {
       closing ??= (async () => {
         const reason = new DOMException("The pacekeeper client was closed", "AbortError");
