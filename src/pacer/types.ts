@@ -110,6 +110,11 @@ export interface KeyPacer {
    * The key's budget as far as this pacer knows now, without waiting: each limit in force with what
    * is left of it and when more comes back, the requests waiting and in flight, and `nextSendAt`.
    * A pacer whose state lives elsewhere answers from the state its last round trip saw.
+   *
+   * @example
+   * const pacer = memoryStore().pacerFor("reports", { limits: [{ limit: 10, windowMs: 60_000 }], probeFirst: false, backoff, clock });
+   * (await pacer.acquire()).release({ kind: "response", status: 200, counted: true });
+   * pacer.budget().limits; // [{ limit: 10, remaining: 9, resetAt: <now + 60 s>, windowMs: 60000, source: "local" }]
    */
   budget(route?: string): KeyBudget;
   /** Requests of this process waiting for a permit. */
