@@ -3,10 +3,12 @@
 // Batch tooling is `pacekeeper/batch`, test helpers `pacekeeper/testing`.
 
 export type { Auth, SignableRequest } from "./client/auth.js";
-// The client.
+export type { BudgetOptions } from "./client/budget.js";
+// The client. (`Paginates` and `ReadsBudget` are parts of `Client`, named through it.)
 export type { Client } from "./client/create-client.js";
 export { createClient } from "./client/create-client.js";
 export type { ClientOptions, RetryOptions } from "./client/options.js";
+export type { PaginateOptions } from "./client/paginate.js";
 export type { ClientRequestInit } from "./client/prepare.js";
 export type { QueryValue, RequestOptions } from "./client/request.js";
 export type { FetchLike } from "./client/transport.js";
@@ -18,6 +20,7 @@ export type { BackoffOptions, Dialect } from "./dialects/dialect.js";
 export { type GitHubOptions, github } from "./dialects/github.js";
 export { type IetfOptions, ietf } from "./dialects/ietf.js";
 export { type OpenAiOptions, openai } from "./dialects/openai.js";
+export type { NextPage, PageContext, PageQuery, Pagination } from "./dialects/pagination.js";
 export type { HttpErrorName } from "./errors/brand.js";
 export { ConnectionError } from "./errors/connection-error.js";
 // Errors, and guards that recognise them across copies of the package.
@@ -71,6 +74,7 @@ export { readRateLimit } from "./headers/read-rate-limit.js";
 export { parseRetryAfter } from "./headers/retry-after.js";
 export type { RateLimitPolicy, RateLimitQuota, RateLimitSnapshot, RateLimitSource } from "./headers/types.js";
 // The pacer: standalone use, and the contract a custom store implements.
+export type { BudgetLimit, KeyBudget } from "./pacer/budget.js";
 export { createPacer, type Pacer, type PacerOptions } from "./pacer/create-pacer.js";
 export { PacerDeadlineError } from "./pacer/deadline-error.js";
 export { memoryStore, type PacerStore } from "./pacer/store.js";

@@ -1,14 +1,16 @@
 import type { z } from "zod";
 import { LinkedList } from "../internal/linked-list.js";
 import { attemptTimeouts } from "./attempt-timeouts.js";
+import { type ReadsBudget, readBudget } from "./budget.js";
 import { emitGiveUp, runCall } from "./call.js";
 import type { ClientRuntime } from "./context.js";
 import { Credentials } from "./credentials.js";
 import { apiKeyOf, type ClientOptions, resolveOptions } from "./options.js";
+import { type PaginateOptions, type Paginates, paginate } from "./paginate.js";
 import { type ClientRequestInit, type PreparedRequest, prepareRequest } from "./prepare.js";
 import { type RequestOptions, requestJson } from "./request.js";
 
-export interface Client {
+export interface Client extends Paginates, ReadsBudget {
   /**
    * `fetch`, paced and retried: resolves with the final `Response` for any status (a 429 only
    * once the retry policy gave up). Relative paths resolve against `baseUrl`; another origin is refused.
@@ -91,6 +93,8 @@ export function createClient(options: ClientOptions): Client {
     request(options: RequestOptions & { schema?: z.ZodType }) {
       return requestJson(runtime, options);
     },
+    paginate: (options: PaginateOptions) => paginate(runtime, options),
+    budget: (options) => readBudget(runtime, options),
     close() {
       closing ??= (async () => {
         const reason = new DOMException("The pacekeeper client was closed", "AbortError");

@@ -75,7 +75,12 @@ type RequestShape = z.output<typeof requestShape>;
  * `client.request`: validates everything before a byte is sent (CampOne counts a 400 against
  * the key's budget, so a request that can only fail must never leave), then calls, then parses.
  */
-export async function requestJson(runtime: ClientRuntime, input: RequestOptions): Promise<unknown> {
+export async function requestJson(
+  runtime: ClientRuntime,
+  input: RequestOptions,
+  /** Told the final response before its body is read (`client.paginate` reads its `Link` header). */
+  onResult?: (result: CallResult) => void,
+): Promise<unknown> {
   const { options } = runtime;
   let call: { req: RequestShape; prepared: PreparedRequest };
   try {
@@ -94,6 +99,7 @@ export async function requestJson(runtime: ClientRuntime, input: RequestOptions)
   }
   const { req, prepared } = call;
   return runCall(runtime, prepared, req.totalTimeoutMs, async (result, ctx) => {
+    onResult?.(result);
     const { response } = result;
     // An error body is read up to what the error keeps of it; a success body whole, to parse it.
     const text = await readBody(ctx, result, response.ok ? undefined : MAX_ERROR_BODY_BYTES);

@@ -5,6 +5,7 @@ import { knownKeys, positiveInteger } from "../internal/validate.js";
 import { BOOTHZEN_BACKOFF, mergeBackoff } from "../retry/backoff.js";
 import type { BackoffOptions, Dialect } from "./dialect.js";
 import { boothZenErrorBody } from "./error-bodies.js";
+import { arrayAt, fieldOf, type Pagination } from "./pagination.js";
 
 export interface BoothZenOptions extends BackoffOptions {
   /**
@@ -54,8 +55,23 @@ export function boothzen(options: BoothZenOptions = {}): Dialect {
     errorBody: boothZenErrorBody,
     readRateLimit: readBoothZenHeaders,
     maxPageSize: 200,
+    pagination: BOOTHZEN_PAGINATION,
   };
 }
+
+/**
+ * BoothZen's lists: `{ object: "list", data, has_more, next_cursor }`; `next_cursor` goes back as
+ * `cursor`, and is null (with `has_more` false) on the last page.
+ */
+const BOOTHZEN_PAGINATION: Pagination = {
+  pageSizeParam: "page_size",
+  items: (body) => arrayAt(body, "data"),
+  next({ body, query }) {
+    const cursor = fieldOf(body, "next_cursor");
+    if (fieldOf(body, "has_more") === false || typeof cursor !== "string" || cursor === "") return undefined;
+    return { ...query, cursor };
+  },
+};
 
 /**
  * BoothZen documents the draft -06 trio and no other field: it is read alone (three header reads

@@ -2,6 +2,7 @@ import { knownKeys, positiveInteger } from "../internal/validate.js";
 import { CAMPONE_BACKOFF, mergeBackoff } from "../retry/backoff.js";
 import type { BackoffOptions, Dialect } from "./dialect.js";
 import { campOneErrorBody } from "./error-bodies.js";
+import { arrayAt, fieldOf, type Pagination } from "./pagination.js";
 
 export interface CampOneOptions extends BackoffOptions {
   /**
@@ -34,5 +35,21 @@ export function campone(options: CampOneOptions = {}): Dialect {
     counts: (status) => status !== 401,
     errorBody: campOneErrorBody,
     maxPageSize: 200,
+    pagination: CAMPONE_PAGINATION,
   };
 }
+
+/**
+ * CampOne's lists: `{ results, page, page_size, total, next }`, `next` the next page's number, null
+ * on the last ("Use page_size=200 for bulk reads"). A `next` that is a URL, as Django REST
+ * Framework's page-number paging sends it, is followed as one.
+ */
+const CAMPONE_PAGINATION: Pagination = {
+  pageSizeParam: "page_size",
+  items: (body) => arrayAt(body, "results"),
+  next({ body, query }) {
+    const next = fieldOf(body, "next");
+    if (typeof next === "number") return { ...query, page: next };
+    return typeof next === "string" && next !== "" ? next : undefined;
+  },
+};

@@ -2,6 +2,7 @@ import type { ErrorBodyParser } from "../errors/error-body.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import type { Limit } from "../pacer/types.js";
 import type { BackoffPolicy } from "../retry/backoff.js";
+import type { Pagination } from "./pagination.js";
 
 /**
  * Everything pacekeeper knows about an API's rate limiting, as data: a preset is a starting
@@ -49,6 +50,12 @@ export interface Dialect {
   readonly route?: (path: string) => string;
   /** The largest page the API serves, for paging (one big page costs the same as one small page). */
   readonly maxPageSize: number | undefined;
+  /**
+   * How the API's lists page, for `client.paginate`: where a page's items are, how to ask for the
+   * next page, and which parameter sets a page's size.
+   * @default RFC 8288 `Link` headers (`rel="next"`), `page_size` setting the size
+   */
+  readonly pagination?: Pagination;
 }
 
 /**

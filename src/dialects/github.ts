@@ -3,6 +3,7 @@ import type { RateLimitSnapshot } from "../headers/types.js";
 import { knownKeys } from "../internal/validate.js";
 import { GITHUB_BACKOFF, mergeBackoff } from "../retry/backoff.js";
 import { type BackoffOptions, type Dialect, firstSegment } from "./dialect.js";
+import { linkPagination } from "./link-pagination.js";
 
 export type GitHubOptions = BackoffOptions;
 
@@ -20,7 +21,7 @@ export type GitHubOptions = BackoffOptions;
  *   read: such a 403 is a `PermissionError`. "Otherwise, wait for at least one minute": the backoff
  *   starts at a minute;
  * - a 304 (a conditional request answered from the ETag) and `GET /rate_limit` are not counted;
- * - pages hold at most 100 items.
+ * - pages hold at most 100 items (`per_page`), and the `Link` header's `rel="next"` names the next.
  *
  * No limit is configured: the headers of the first response tell the key's (5,000 an hour for a
  * user, 15,000 for an Enterprise Cloud app, 60 unauthenticated).
@@ -38,8 +39,11 @@ export function github(options: GitHubOptions = {}): Dialect {
       path.startsWith("/search/") ? path.split("/", 3).slice(1).join("/") : firstSegment(path),
     errorBody: genericErrorBody,
     maxPageSize: 100,
+    pagination: GITHUB_PAGINATION,
   };
 }
+
+const GITHUB_PAGINATION = linkPagination("per_page");
 
 function isRateLimited(status: number, rateLimit: RateLimitSnapshot | undefined, headers: Headers): boolean {
   if (status === 429) return true;

@@ -3,6 +3,7 @@ import { fn, knownKeys, positiveInteger } from "../internal/validate.js";
 import type { Limit } from "../pacer/types.js";
 import { DEFAULT_BACKOFF, mergeBackoff } from "../retry/backoff.js";
 import type { BackoffOptions, Dialect } from "./dialect.js";
+import { linkPagination } from "./link-pagination.js";
 
 export interface IetfOptions extends BackoffOptions {
   /**
@@ -26,7 +27,8 @@ export interface IetfOptions extends BackoffOptions {
    */
   errorBody?: ErrorBodyParser;
   /**
-   * The largest page the API serves, for paging.
+   * The largest page the API serves, for paging: `client.paginate` asks for it as `page_size`, and
+   * `client.request` refuses a larger `page_size` before sending.
    * @default undefined (the API's own default page size)
    */
   maxPageSize?: number;
@@ -55,5 +57,9 @@ export function ietf(options: IetfOptions = {}): Dialect {
     errorBody: options.errorBody ? fn("errorBody", options.errorBody) : genericErrorBody,
     maxPageSize:
       options.maxPageSize === undefined ? undefined : positiveInteger("maxPageSize", options.maxPageSize),
+    pagination: IETF_PAGINATION,
   };
 }
+
+/** RFC 8288 `Link` headers; `page_size` is the parameter `maxPageSize` is checked against too. */
+const IETF_PAGINATION = linkPagination("page_size");

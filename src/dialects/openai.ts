@@ -2,6 +2,7 @@ import { genericErrorBody } from "../errors/error-body.js";
 import { knownKeys } from "../internal/validate.js";
 import { DEFAULT_BACKOFF, mergeBackoff } from "../retry/backoff.js";
 import type { BackoffOptions, Dialect } from "./dialect.js";
+import { arrayAt, fieldOf, type Pagination } from "./pagination.js";
 
 export type OpenAiOptions = BackoffOptions;
 
@@ -14,7 +15,7 @@ export type OpenAiOptions = BackoffOptions;
  * - a 429 carries `retry-after-ms` (and `retry-after`), read to the millisecond;
  * - every route shares the key's buckets (they are per model: a key that calls two models is
  *   paced by the tighter of the two);
- * - lists page by `limit`, at most 100.
+ * - lists page by `limit`, at most 100, and by cursor: `after` the last item's id while `has_more`.
  *
  * A 429 whose code is `insufficient_quota` is a billing limit, not a rate: pacekeeper cannot tell
  * it from the headers, so it is retried like any 429 (set `retry.rateLimitRetries` low where that
@@ -31,5 +32,20 @@ export function openai(options: OpenAiOptions = {}): Dialect {
     route: () => "",
     errorBody: genericErrorBody,
     maxPageSize: 100,
+    pagination: OPENAI_PAGINATION,
   };
 }
+
+/**
+ * OpenAI's lists: `{ object: "list", data, first_id, last_id, has_more }`; the next page is `after`
+ * the last item's id (`last_id`, or the last item's `id` where a list leaves it out).
+ */
+const OPENAI_PAGINATION: Pagination = {
+  pageSizeParam: "limit",
+  items: (body) => arrayAt(body, "data"),
+  next({ body, query }) {
+    if (fieldOf(body, "has_more") !== true) return undefined;
+    const after = fieldOf(body, "last_id") ?? fieldOf(arrayAt(body, "data")?.at(-1), "id");
+    return typeof after === "string" && after !== "" ? { ...query, after } : undefined;
+  },
+};

@@ -1,5 +1,6 @@
 import type { RateLimitQuota } from "../headers/types.js";
 import type { BackoffPolicy } from "../retry/backoff.js";
+import type { BudgetLimit, KeyBudget } from "./budget.js";
 import { Gate, type GateState } from "./gate.js";
 import { RateLearner, type RateLearnerState } from "./rate-learner.js";
 import { RollingWindow, type RollingWindowState } from "./rolling-window.js";
@@ -247,6 +248,23 @@ export class KeyEngine {
   nextSendAt(now: number, route = ""): number {
     const verdict = this.verdict(now, route);
     return verdict.ok ? now : verdict.at;
+  }
+
+  /**
+   * The key's budget at `now` as the verdict for `route` weighs it: the configured windows (but the
+   * one the server's word replaces), then every request quota the server described, by name.
+   */
+  budget(now: number, route = ""): Omit<KeyBudget, "waiting"> {
+    const replaced = this.bucketsOf(route).length > 0 ? this.described : -1;
+    const limits: BudgetLimit[] = [];
+    for (let i = 0; i < this.windows.length; i++) {
+      if (i !== replaced) limits.push(this.windows[i]!.budget(now));
+    }
+    for (const [name, bucket] of this.buckets) {
+      const limit = bucket.budget(now);
+      if (limit !== undefined) limits.push(name === KEY ? limit : { name, ...limit });
+    }
+    return { limits, inFlight: this.inFlight.length, nextSendAt: this.nextSendAt(now, route) };
   }
 
   /** Grants one send at `now`: call it only when `verdict(now, route)` said yes, with its `probe`. */

@@ -1,4 +1,5 @@
 import type { Clock } from "../clock/clock.js";
+import type { KeyBudget } from "./budget.js";
 import { type Grant, KeyEngine, type Verdict } from "./key-engine.js";
 import type { AcquireOptions, KeyPacer, KeyPacerConfig, Permit, ReleaseResult, WaitInfo } from "./types.js";
 import { deadlineError, Waiters } from "./waiters.js";
@@ -60,6 +61,12 @@ export class LocalKeyPacer implements KeyPacer {
   /** The earliest moment the next request (of `route`) could be sent, as far as the pacer knows now. */
   nextSendAt(route = ""): number {
     return this.engine.nextSendAt(this.clock.now(), route);
+  }
+
+  /** The key's budget now: each limit in force, what is left of it and when more comes back. */
+  budget(route = ""): KeyBudget {
+    const { limits, inFlight, nextSendAt } = this.engine.budget(this.clock.now(), route);
+    return { limits, waiting: this.waiters.length, inFlight, nextSendAt };
   }
 
   /** Nothing waiting, nothing in flight, and no activity for longer than the longest window. */

@@ -1,3 +1,5 @@
+import type { BudgetLimit } from "./budget.js";
+
 /**
  * Room the ring starts with. It grows (doubling) up to `limit` as sends are counted, so a limit that
  * a server announced, however large (`RateLimit-Limit: 999999999999999`), costs memory
@@ -99,6 +101,18 @@ export class RollingWindow {
     return this.at(over - 1 - this.unlogged) + this.windowMs;
   }
 
+  /** What is left of the window at `now`, and when its oldest counted send leaves it. */
+  budget(now: number): BudgetLimit {
+    const used = this.used(now);
+    return {
+      limit: this.limitValue,
+      remaining: Math.max(0, this.limitValue - used),
+      resetAt: this.oldestLeavesAt(),
+      windowMs: this.windowMs,
+      source: "local",
+    };
+  }
+
   reserve(): void {
     this.inFlight++;
   }
@@ -148,6 +162,12 @@ export class RollingWindow {
     this.size = kept.length;
     this.setUnlogged(Math.min(this.unlogged, limit - kept.length));
     this.limitValue = limit;
+  }
+
+  /** When the oldest counted send leaves the window; undefined when none is counted (in flight only). */
+  private oldestLeavesAt(): number | undefined {
+    if (this.unlogged > 0) return this.unloggedUntil + this.windowMs;
+    return this.size > 0 ? this.at(0) + this.windowMs : undefined;
   }
 
   private at(i: number): number {

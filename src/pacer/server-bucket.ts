@@ -1,3 +1,4 @@
+import type { BudgetLimit } from "./budget.js";
 import { RollingWindow, type RollingWindowState } from "./rolling-window.js";
 import type { WaitReason } from "./types.js";
 
@@ -217,6 +218,47 @@ export class ServerBucket {
   nextFreeAt(now: number): number {
     const verdict = this.verdict(now);
     return verdict.ok ? now : verdict.at;
+  }
+
+  /**
+   * What is left of the bucket at `now`, as its verdict counts it: the server's figure less the sends
+   * it cannot have counted yet, while its window runs; once it has ended, the log of our own sends.
+   * Undefined when the bucket knows neither.
+   */
+  budget(now: number): BudgetLimit | undefined {
+    const { limit } = this;
+    const shape = this.windowMs === undefined ? {} : { windowMs: this.windowMs };
+    if (this.refillPerMs > 0 && this.lowest) {
+      const lowest = this.lowest;
+      const tokens = Math.floor(this.tokensAt(lowest, now));
+      const full = limit !== undefined && tokens >= limit;
+      const nextTokenAt = lowest.observedAt + Math.ceil((tokens + 1 - lowest.remaining) / this.refillPerMs);
+      return {
+        limit,
+        remaining: Math.max(0, tokens - this.inFlight - lowest.uncounted),
+        resetAt: full ? undefined : Math.max(now, nextTokenAt),
+        ...shape,
+        source: "server",
+      };
+    }
+    const local = this.log?.budget(now);
+    const epoch = this.epoch;
+    if (epoch !== undefined && now < epoch.endsBy) {
+      let remaining = Math.max(0, epoch.remaining - this.inFlight - epoch.uncounted);
+      let resetAt = epoch.endsBy;
+      // Our own sends explain the server's count: the exact log frees slots before a rounded reset.
+      if (epoch.explainedByUs && local !== undefined) {
+        remaining = Math.max(remaining, local.remaining);
+        if (local.resetAt !== undefined) resetAt = Math.min(resetAt, local.resetAt);
+      }
+      return { limit, remaining, resetAt, ...shape, source: "server" };
+    }
+    // The server's window has ended since it last spoke: its figure is stale, our sends' log counts.
+    if (local !== undefined) return { ...local, limit, ...shape };
+    if (epoch === undefined) return undefined;
+    // Neither a log (no limit was said) nor a running window: the last figure is a floor.
+    const floor = Math.max(0, epoch.remaining - this.inFlight);
+    return { limit, remaining: floor, resetAt: undefined, ...shape, source: "server" };
   }
 
   /** A send to this bucket is granted: returns its number and our sends alive in the log at the grant. */

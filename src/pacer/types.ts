@@ -1,6 +1,7 @@
 import type { Clock } from "../clock/clock.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import type { BackoffPolicy } from "../retry/backoff.js";
+import type { KeyBudget } from "./budget.js";
 
 /** One rate limit: at most `limit` requests in any `windowMs` milliseconds. */
 export interface Limit {
@@ -105,6 +106,17 @@ export interface KeyPacer {
   tryAcquire?(route?: string): Permit | undefined;
   /** The earliest moment the next request (of `route`) could be sent, as far as this pacer knows now. */
   nextSendAt(route?: string): number;
+  /**
+   * The key's budget as far as this pacer knows now, without waiting: each limit in force with what
+   * is left of it and when more comes back, the requests waiting and in flight, and `nextSendAt`.
+   * A pacer whose state lives elsewhere answers from the state its last round trip saw.
+   *
+   * @example
+   * const pacer = memoryStore().pacerFor("reports", { limits: [{ limit: 10, windowMs: 60_000 }], probeFirst: false, backoff, clock });
+   * (await pacer.acquire()).release({ kind: "response", status: 200, counted: true });
+   * pacer.budget().limits; // [{ limit: 10, remaining: 9, resetAt: <now + 60 s>, windowMs: 60000, source: "local" }]
+   */
+  budget(route?: string): KeyBudget;
   /** Requests of this process waiting for a permit. */
   readonly waiting: number;
   /** Nothing waiting, nothing in flight, and no activity for longer than the longest window. */

@@ -1,4 +1,5 @@
 import type { Clock } from "../clock/clock.js";
+import type { KeyBudget } from "../pacer/budget.js";
 import { type Grant, KeyEngine } from "../pacer/key-engine.js";
 import { LocalKeyPacer } from "../pacer/local-key-pacer.js";
 import {
@@ -116,6 +117,22 @@ export class RedisKeyPacer implements KeyPacer {
     if (this.degraded && this.local) return this.local.nextSendAt(route);
     const at = this.engine.nextSendAt(this.sharedNow(), route) - this.offset;
     return Math.max(this.clock.now(), at);
+  }
+
+  /**
+   * The key's budget as of the last round trip to Redis (sends of other processes since are not in
+   * it), its times turned to the client's clock.
+   */
+  budget(route = ""): KeyBudget {
+    if (this.degraded && this.local) return { ...this.local.budget(route), waiting: this.waiting };
+    const { limits, inFlight } = this.engine.budget(this.sharedNow(), route);
+    const offset = this.offset;
+    return {
+      limits: limits.map((l) => (l.resetAt === undefined ? l : { ...l, resetAt: l.resetAt - offset })),
+      waiting: this.waiting,
+      inFlight,
+      nextSendAt: this.nextSendAt(route),
+    };
   }
 
   isIdle(now: number): boolean {

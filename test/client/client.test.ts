@@ -388,6 +388,7 @@ function memoryStoreWith(change: (pacer: KeyPacer) => Pick<KeyPacer, "acquire" |
       return {
         ...change(pacer),
         nextSendAt: () => pacer.nextSendAt(),
+        budget: (route) => pacer.budget(route),
         get waiting() {
           return pacer.waiting;
         },

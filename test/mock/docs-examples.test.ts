@@ -1,6 +1,8 @@
 /** The worked examples of docs/mock-servers.md, kept runnable: an integration tested with msw and with the real server. */
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { boothzen, type Client, createClient } from "../../src/index.js";
 import { createMockHandlers, type MockServer, startMockServer } from "../../src/mock/index.js";
 import { body } from "../helpers/mock-body.js";
 
@@ -21,22 +23,13 @@ async function marchBookings(baseUrl: string, apiKey: string, sleep: (ms: number
   }
 }
 
-/** Integration 2 (BoothZen): follows next_cursor, and waits RateLimit-Reset when RateLimit-Remaining is 0. */
-async function allBookings(baseUrl: string, apiKey: string, sleep: (ms: number) => Promise<void>) {
+/** Integration 2 (BoothZen): every booking's id, page after page, paced by the key's budget. */
+async function allBookings(client: Client): Promise<string[]> {
   const ids: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = cursor === null ? "" : `&cursor=${cursor}`;
-    const response = await fetch(`${baseUrl}/api/v1/bookings?page_size=200${query}`, {
-      headers: { authorization: `Bearer ${apiKey}` },
-    });
-    const list = await body(response);
-    ids.push(...list.data.map((booking: { id: string }) => booking.id));
-    cursor = list.next_cursor;
-    if (response.headers.get("ratelimit-remaining") === "0") {
-      await sleep(Number(response.headers.get("ratelimit-reset")) * 1000);
-    }
-  } while (cursor !== null);
+  const Booking = z.object({ id: z.string() });
+  for await (const booking of client.paginate({ path: "/api/v1/bookings", schema: Booking })) {
+    ids.push(booking.id);
+  }
   return ids;
 }
 
@@ -66,16 +59,19 @@ describe("docs: testing an integration with the msw handlers", () => {
 
 describe("docs: testing an integration with the real server", () => {
   let server: MockServer;
-  afterEach(() => server.close());
+  let client: Client;
+  afterEach(async () => {
+    await client.close();
+    await server.close();
+  });
 
   it("reads all 2000 bookings in 10 requests and never sees a 429", async () => {
-    let now = 0;
-    server = await startMockServer({ dialect: "boothzen", port: 0, limit: 4, clock: { now: () => now } });
-    const ids = await allBookings(server.url, "key_live_a", async (ms) => {
-      now += ms;
-    });
+    const limits = { limit: 4, windowMs: 200, burst: 4, burstWindowMs: 100 };
+    server = await startMockServer({ dialect: "boothzen", port: 0, ...limits });
+    client = createClient({ baseUrl: server.url, apiKey: "key_live_a", dialect: boothzen(limits) });
+    const ids = await allBookings(client);
     expect(ids).toHaveLength(2000);
+    expect(new Set(ids).size).toBe(2000);
     expect(server.audit().map((row) => row.status)).toEqual(Array(10).fill(200));
-    expect(now).toBe(120_000);
   });
 });

@@ -420,6 +420,105 @@ export function describeKeyPacerContract(name: string, harness: PacerHarness): v
       });
     });
 
+    describe("the budget", () => {
+      it("counts a configured window's sends: remaining is the limit less them, resetAt the first's arrival plus the window", async () => {
+        const f = await fixture([{ limit: 10, windowMs: 60_000 }]);
+        for (let i = 0; i < 3; i++) {
+          (await f.pacers[i % f.pacers.length]!.acquire()).release(ok());
+          await f.advance(1000);
+        }
+        const last = f.pacers[2 % f.pacers.length]!;
+        expect(last.budget()).toEqual({
+          limits: [{ limit: 10, remaining: 7, resetAt: T0 + 60_000, windowMs: 60_000, source: "local" }],
+          waiting: 0,
+          inFlight: 0,
+          nextSendAt: T0 + 3000,
+        });
+        // A send in flight is spent already; the first send's slot comes back a window after it arrived.
+        const held = await last.acquire();
+        await f.settle();
+        expect(last.budget()).toMatchObject({ limits: [{ remaining: 6 }], inFlight: 1 });
+        await f.advance(57_000);
+        expect(last.budget().limits).toEqual([
+          { limit: 10, remaining: 7, resetAt: T0 + 61_000, windowMs: 60_000, source: "local" },
+        ]);
+        held.release(ok());
+      });
+
+      it("lists every configured window, and says nothing comes back while the only sends are in flight", async () => {
+        const f = await fixture([
+          { limit: 5, windowMs: 10_000 },
+          { limit: 1, windowMs: 1000 },
+        ]);
+        const held = await f.pacer.acquire();
+        const queued = f.pacer.acquire();
+        await f.settle();
+        expect(f.pacer.budget()).toEqual({
+          limits: [
+            { limit: 5, remaining: 4, resetAt: undefined, windowMs: 10_000, source: "local" },
+            { limit: 1, remaining: 0, resetAt: undefined, windowMs: 1000, source: "local" },
+          ],
+          waiting: 1,
+          inFlight: 1,
+          nextSendAt: Number.POSITIVE_INFINITY,
+        });
+        held.release(ok());
+        await f.advance(1000);
+        (await queued).release(ok());
+      });
+
+      it("takes the server's remaining, less the sends it cannot have counted yet, in place of the window it describes", async () => {
+        const f = await fixture([{ limit: 100, windowMs: 60_000 }]);
+        const first = await f.pacer.acquire();
+        const later = [await f.pacers.at(-1)!.acquire(), await f.pacer.acquire()];
+        first.release(ok({ limit: 100, remaining: 40, resetMs: 30_000 }));
+        await f.settle();
+        const server = { limit: 100, resetAt: T0 + 30_000, windowMs: 60_000, source: "server" };
+        expect(f.pacer.budget()).toMatchObject({ limits: [{ ...server, remaining: 38 }], inFlight: 2 });
+        // The lowest figure of the window is the server's latest word: one counted before it says more.
+        later[0]!.release(ok({ limit: 100, remaining: 39, resetMs: 30_000 }));
+        await f.settle();
+        later[1]!.release(ok({ limit: 100, remaining: 41, resetMs: 30_000 }));
+        await f.settle();
+        expect(f.pacer.budget()).toMatchObject({ limits: [{ ...server, remaining: 39 }], inFlight: 0 });
+        // The server's window has ended: its figure is stale, and our three sends are what is known.
+        await f.advance(30_000);
+        expect(f.pacer.budget().limits).toEqual([
+          { limit: 100, remaining: 97, resetAt: T0 + 60_000, windowMs: 60_000, source: "local" },
+        ]);
+      });
+
+      it("names each quota the server names", async () => {
+        const f = await fixture([]);
+        const core = { name: "core", unit: "requests", limit: 5000, remaining: 4990, resetMs: 3_600_000 };
+        (await f.pacer.acquire()).release(
+          ok({ name: "core", limit: 5000, remaining: 4990, resetMs: 3_600_000, quotas: [core] }),
+        );
+        await f.settle();
+        expect(f.pacer.budget().limits).toEqual([
+          {
+            name: "core",
+            limit: 5000,
+            remaining: 4990,
+            resetAt: T0 + 3_600_000,
+            windowMs: 3_600_000,
+            source: "server",
+          },
+        ]);
+      });
+
+      it("tells when a spent refilling bucket's next token comes: the moment the key may send", async () => {
+        const f = await fixture([]);
+        const quota = { unit: "requests", limit: 60, remaining: 0, resetMs: 60_000, refills: true };
+        (await f.pacer.acquire()).release(ok({ limit: 60, remaining: 0, resetMs: 60_000, quotas: [quota] }));
+        await f.settle();
+        const budget = f.pacer.budget();
+        expect(budget.limits).toMatchObject([{ limit: 60, remaining: 0, source: "server" }]);
+        expect(budget.limits[0]!.resetAt).toBeGreaterThan(T0);
+        expect(budget.limits[0]!.resetAt).toBe(budget.nextSendAt);
+      });
+    });
+
     describe("waiting and aborting", () => {
       it("tells a request that waits why, and for how long when it is known", async () => {
         const f = await fixture([{ limit: 1, windowMs: 1000 }]);
