@@ -142,7 +142,9 @@ describe("the SDK's own credential, with auth: { fromRequest }", () => {
       "Bearer sk-sdk-alpha",
       "Bearer sk-sdk-beta",
     ]);
-    expect(api.nextSendAt("Bearer sk-sdk-alpha") - api.nextSendAt("Bearer sk-sdk-beta")).toBeGreaterThan(25_000);
+    expect(api.nextSendAt("Bearer sk-sdk-alpha") - api.nextSendAt("Bearer sk-sdk-beta")).toBeGreaterThan(
+      25_000,
+    );
     await api.close();
   });
 
