@@ -3,12 +3,16 @@
 // Batch tooling is `pacekeeper/batch`, test helpers `pacekeeper/testing`.
 
 export type { Auth, SignableRequest } from "./client/auth.js";
+// `CallPromise` is a type only: the client makes them, callers only read them.
+export type { CallPromise, WithResponse } from "./client/call-promise.js";
 // The client.
-export type { Client } from "./client/create-client.js";
+export type { Client, ShortcutMethod } from "./client/create-client.js";
 export { createClient } from "./client/create-client.js";
 export type { ClientOptions, RetryOptions } from "./client/options.js";
 export type { ClientRequestInit } from "./client/prepare.js";
-export type { QueryValue, RequestOptions } from "./client/request.js";
+export type { QueryValue, RequestMethod, RequestOptions, ShortcutOptions } from "./client/request.js";
+// Any schema library that implements it: zod, valibot, ArkType…
+export type { StandardSchemaV1 } from "./client/standard-schema.js";
 export type { FetchLike } from "./client/transport.js";
 export type { Clock } from "./clock/clock.js";
 export { type BoothZenOptions, boothzen } from "./dialects/boothzen.js";
