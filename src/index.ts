@@ -8,6 +8,7 @@ export type { CallPromise, WithResponse } from "./client/call-promise.js";
 // The client.
 export type { Client, ShortcutMethod } from "./client/create-client.js";
 export { createClient } from "./client/create-client.js";
+export type { ExtendOptions } from "./client/extend-options.js";
 export type { ClientOptions, RetryOptions } from "./client/options.js";
 export type { ClientRequestInit } from "./client/prepare.js";
 export type { QueryValue, RequestMethod, RequestOptions, ShortcutOptions } from "./client/request.js";

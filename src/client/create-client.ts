@@ -4,7 +4,8 @@ import { emitGiveUp, runCall } from "./call.js";
 import { CallPromise } from "./call-promise.js";
 import type { ClientRuntime } from "./context.js";
 import { Credentials } from "./credentials.js";
-import { belongsTo } from "./derive.js";
+import { belongsTo, derivedRuntime, deriveOptions } from "./derive.js";
+import { type ExtendOptions, resolveExtendOptions } from "./extend-options.js";
 import { apiKeyOf, type ClientOptions, resolveOptions } from "./options.js";
 import { type ClientRequestInit, type PreparedRequest, prepareRequest } from "./prepare.js";
 import {
@@ -88,6 +89,19 @@ export interface Client {
    */
   delete: ShortcutMethod;
   /**
+   * A client of the same key with other request defaults: `headers` over this client's, `hooks`
+   * called after this client's, its own `timeoutMs`, `totalTimeoutMs` and `retry` (over this
+   * client's). It shares this client's pacer and transport: requests of both spend one budget.
+   * `baseUrl`, `apiKey`, `auth`, `origins`, `dialect`, `fetch`, `clock` and `store` cannot change
+   * (a `TypeError` names the option). Closing the derived client ends its calls (and those of
+   * clients derived from it), never this client's nor the transport; closing this client ends the
+   * derived client's calls too, and refuses its new ones.
+   * @example
+   * const traced = client.extend({ headers: { "x-trace-id": traceId }, timeoutMs: 5_000 });
+   * const bookings = await traced.get("/api/v1/bookings");
+   */
+  extend(options: ExtendOptions): Client;
+  /**
    * The fingerprint of the client's `apiKey` (`key_` + 12 hex digits), as hooks and logs show it;
    * `""` with `auth: { fromRequest }`, where each request's credential is a key of its own.
    */
@@ -102,7 +116,9 @@ export interface Client {
   readonly waiting: number;
   /**
    * Ends the client: its calls in progress reject (with an `AbortError`), later ones are refused,
-   * and the transport's connections close. Idempotent.
+   * and the transport's connections close. Closing a derived client (`extend`) ends its own calls
+   * and those of clients derived from it, and leaves the transport to the client it came from.
+   * Idempotent.
    * @example
    * await client.close();
    */
@@ -185,6 +201,10 @@ function clientOf(runtime: ClientRuntime, closeTransport: (() => Promise<void>) 
     put: shortcut("PUT"),
     patch: shortcut("PATCH"),
     delete: shortcut("DELETE"),
+    extend(options) {
+      const derived = deriveOptions(resolved, resolveExtendOptions(resolved, options));
+      return clientOf(derivedRuntime(runtime, derived), undefined);
+    },
     close() {
       closing ??= (async () => {
         const reason = new DOMException("The pacekeeper client was closed", "AbortError");
