@@ -42,7 +42,10 @@ export function runtimeForCall(runtime: ClientRuntime, changes: OptionChanges): 
         ? runtime.attemptTimeouts
         : attemptTimeouts(options.clock, options.timeoutMs),
     calls: runtime.calls,
-    closed: runtime.closed,
+    // Read when the call starts, which may be a turn after this runtime is made: the client's, then.
+    get closed() {
+      return runtime.closed;
+    },
   };
 }
 
