@@ -51,6 +51,11 @@ export class CallPromise<T> extends Promise<T> {
     return this.#outcome;
   }
 
+  /**
+   * The parsed body, as any promise gives its value; the call's error on failure.
+   * @example
+   * client.get("/api/v1/bookings").then((bookings) => console.log(bookings));
+   */
   // biome-ignore lint/suspicious/noThenProperty: a promise whose `then` reads the call's outcome (above).
   override then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
@@ -59,10 +64,20 @@ export class CallPromise<T> extends Promise<T> {
     return this.#read().then(onFulfilled, onRejected);
   }
 
+  /**
+   * The call's error, as any promise gives its rejection.
+   * @example
+   * const bookings = await client.get("/api/v1/bookings").catch((error) => (isNotFoundError(error) ? [] : Promise.reject(error)));
+   */
   override catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
     return this.#read().catch(onRejected);
   }
 
+  /**
+   * Runs `onFinally` once the call has ended, either way.
+   * @example
+   * await client.get("/api/v1/bookings").finally(() => spinner.stop());
+   */
   override finally(onFinally?: (() => void) | null): Promise<T> {
     return this.#read().finally(onFinally);
   }

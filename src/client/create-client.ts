@@ -35,6 +35,8 @@ export interface Client {
   /**
    * `fetch`, paced and retried: resolves with the final `Response` for any status (a 429 only
    * once the retry policy gave up). Relative paths resolve against `baseUrl`; another origin is refused.
+   * Its `init` is fetch's, and `apiKey`; for another attempt timeout or retry policy, use the
+   * `fetch` of a derived client (`client.extend({ timeoutMs }).fetch`).
    * @example
    * const response = await client.fetch("/api/v1/bookings?page_size=200");
    * if (response.ok) console.log(await response.json());
@@ -110,6 +112,8 @@ export interface Client {
    * The earliest moment (the clock's epoch ms) this key could send its next request, as far as
    * its pacer knows now: `clock.now()` when it could send at once. A key pool routes by it.
    * @param apiKey another key than the client's `apiKey` (one a request names, or an SDK sets)
+   * @example
+   * const waitMs = Math.max(0, client.nextSendAt() - Date.now());
    */
   nextSendAt(apiKey?: string): number;
   /** Requests of the client's `apiKey` waiting for their turn in this process. */
