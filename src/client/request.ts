@@ -232,7 +232,8 @@ async function prepareJson(
 ): Promise<{ req: RequestShape; prepared: PreparedRequest; runtime: ClientRuntime }> {
   const { options } = runtime;
   const input = shortcut ? shortcutInput(given, shortcut, options.secrets) : given;
-  const givenMethod = (input as { method?: unknown } | undefined)?.method ?? "GET";
+  const named = (input as { method?: unknown } | undefined)?.method;
+  const givenMethod = named === undefined ? "GET" : named;
   const method = typeof givenMethod === "string" ? givenMethod.toUpperCase() : "GET";
   const invalid = (part: RequestPart, issues: readonly ValidationIssue[]) =>
     new RequestValidationError({ issues, part, method, secrets: options.secrets });

@@ -96,6 +96,14 @@ describe("client.request: the method, in any case, as fetch sends it", () => {
     },
   );
 
+  it("refuses a method that is not a string, null included", async () => {
+    const error = await setup(scriptedFetch())
+      .client.request({ method: null as never, path: "/x" })
+      .catch((e: unknown) => e);
+    expect((error as RequestValidationError).part).toBe("method");
+    expect((error as Error).message).toContain('got "null"');
+  });
+
   it("names the method, not the path, when the method is wrong", async () => {
     const fetch = scriptedFetch();
     const error = await setup(fetch)
