@@ -4,13 +4,18 @@
 
 export type { Auth, SignableRequest } from "./client/auth.js";
 export type { BudgetOptions } from "./client/budget.js";
+// `CallPromise` is a type only: the client makes them, callers only read them.
+export type { CallPromise, WithResponse } from "./client/call-promise.js";
 // The client. (`Paginates` and `ReadsBudget` are parts of `Client`, named through it.)
-export type { Client } from "./client/create-client.js";
+export type { Client, ShortcutMethod } from "./client/create-client.js";
 export { createClient } from "./client/create-client.js";
+export type { ExtendOptions } from "./client/extend-options.js";
 export type { ClientOptions, RetryOptions } from "./client/options.js";
 export type { PaginateOptions } from "./client/paginate.js";
 export type { ClientRequestInit } from "./client/prepare.js";
-export type { QueryValue, RequestOptions } from "./client/request.js";
+export type { QueryValue, RequestMethod, RequestOptions, ShortcutOptions } from "./client/request.js";
+// Any schema library that implements it: zod, valibot, ArkType…
+export type { StandardSchemaV1 } from "./client/standard-schema.js";
 export type { FetchLike } from "./client/transport.js";
 export type { Clock } from "./clock/clock.js";
 export { type BoothZenOptions, boothzen } from "./dialects/boothzen.js";

@@ -29,7 +29,14 @@ const MAX_KEPT = 10_000;
 export class Credentials {
   private readonly known = new Map<string, Credential>();
 
-  constructor(private readonly options: ResolvedOptions) {}
+  /**
+   * @param parent the keys of the client this one is derived from (`extend`): each key's pacer is
+   *   taken from there, so both clients spend one budget whatever the store.
+   */
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly parent?: Credentials,
+  ) {}
 
   of(secret: string): Credential {
     let credential = this.known.get(secret);
@@ -46,12 +53,14 @@ export class Credentials {
     const key = keyFingerprint(secret);
     // Every client of the same dialect, base URL and key in the process shares one pacer (the memory
     // store gives clients on another clock, such as a test's virtual one, a pacer of their own).
-    const pacer = store.pacerFor(`${dialect.name} ${baseUrl.href} ${key}`, {
-      limits: dialect.limits,
-      probeFirst: dialect.sendsRateLimitHeaders,
-      backoff: dialect.backoff,
-      clock,
-    });
+    const pacer =
+      this.parent?.of(secret).pacer ??
+      store.pacerFor(`${dialect.name} ${baseUrl.href} ${key}`, {
+        limits: dialect.limits,
+        probeFirst: dialect.sendsRateLimitHeaders,
+        backoff: dialect.backoff,
+        clock,
+      });
     const { auth, headers } = this.options;
     return {
       secret,

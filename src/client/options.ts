@@ -129,7 +129,25 @@ export interface ResolvedOptions {
    */
   headers: Readonly<Record<string, string>>;
   store: PacerStore;
+  /**
+   * The options these were derived from: a client's for a derived client (`extend`) or a call with
+   * options of its own. `close()` ends the calls of a client and of the clients derived from it.
+   */
+  derivedFrom: ResolvedOptions | undefined;
 }
+
+/** The retry policy, resolved: what `retry` says, over the client's or the defaults. */
+export interface RetryPolicy {
+  retries: number;
+  rateLimitRetries: number;
+  retryStatuses: ReadonlySet<number>;
+}
+
+const DEFAULT_RETRY: RetryPolicy = {
+  retries: 2,
+  rateLimitRetries: 5,
+  retryStatuses: new Set([408, 500, 502, 503, 504]),
+};
 
 /** The attempt timeout unless told otherwise: ten minutes, openai-node's. */
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -155,20 +173,7 @@ const OPTION_NAMES = [
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   plainObject("options", options);
   knownKeys("createClient() options", options, OPTION_NAMES);
-  const retry = options.retry === undefined ? {} : plainObject("retry", options.retry);
-  knownKeys("retry options", retry, ["retries", "rateLimitRetries", "statuses"]);
-  const statuses = (retry.statuses as unknown[] | undefined) ?? [408, 500, 502, 503, 504];
-  if (
-    !Array.isArray(statuses) ||
-    statuses.some((s) => !Number.isInteger(s) || (s as number) < 100 || (s as number) > 599)
-  ) {
-    throw new TypeError(
-      `Expected \`retry.statuses\` to be an array of HTTP statuses, got ${String(statuses)}`,
-    );
-  }
-  if (statuses.includes(429)) {
-    throw new RangeError("`retry.statuses` must not include 429: 429s are paced by `retry.rateLimitRetries`");
-  }
+  const retry = resolveRetry(options.retry, DEFAULT_RETRY);
   const baseUrl = baseUrlOf(options.baseUrl);
   const auth = resolveAuth(options.auth);
   let apiKey: string | undefined;
@@ -188,9 +193,9 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     origins: originsOf(baseUrl, options.origins),
     secrets: Object.freeze(apiKey === undefined ? [] : [apiKey]),
     dialect: options.dialect === undefined ? ietf() : dialectOf(options.dialect),
-    retries: countOf("retry.retries", retry.retries ?? 2),
-    rateLimitRetries: countOf("retry.rateLimitRetries", retry.rateLimitRetries ?? 5),
-    retryStatuses: new Set(statuses as number[]),
+    retries: retry.retries,
+    rateLimitRetries: retry.rateLimitRetries,
+    retryStatuses: retry.retryStatuses,
     hooks: options.hooks === undefined ? undefined : hooksOf(options.hooks),
     transport: transportOf(options.fetch, clock, timeoutMs),
     clock,
@@ -207,6 +212,43 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       ...headersOf(options.headers, auth),
     }),
     store: options.store === undefined ? defaultStore : storeOf(options.store),
+    derivedFrom: undefined,
+  };
+}
+
+/**
+ * A `retry` option (the client's, a derived client's or a call's) over the policy it refines:
+ * what it leaves out is `base`'s.
+ */
+export function resolveRetry(value: unknown, base: RetryPolicy): RetryPolicy {
+  if (value === undefined) return base;
+  const retry = plainObject("retry", value);
+  knownKeys("retry options", retry, ["retries", "rateLimitRetries", "statuses"]);
+  let retryStatuses = base.retryStatuses;
+  if (retry.statuses !== undefined) {
+    const statuses = retry.statuses;
+    if (
+      !Array.isArray(statuses) ||
+      statuses.some((s) => !Number.isInteger(s) || (s as number) < 100 || (s as number) > 599)
+    ) {
+      throw new TypeError(
+        `Expected \`retry.statuses\` to be an array of HTTP statuses, got ${String(statuses)}`,
+      );
+    }
+    if (statuses.includes(429)) {
+      throw new RangeError(
+        "`retry.statuses` must not include 429: 429s are paced by `retry.rateLimitRetries`",
+      );
+    }
+    retryStatuses = new Set(statuses as number[]);
+  }
+  return {
+    retries: retry.retries === undefined ? base.retries : countOf("retry.retries", retry.retries),
+    rateLimitRetries:
+      retry.rateLimitRetries === undefined
+        ? base.rateLimitRetries
+        : countOf("retry.rateLimitRetries", retry.rateLimitRetries),
+    retryStatuses,
   };
 }
 
@@ -276,7 +318,7 @@ function originsOf(baseUrl: URL, value: unknown): ReadonlySet<string> {
   return origins;
 }
 
-function headerValue(name: string, value: unknown): string {
+export function headerValue(name: string, value: unknown): string {
   nonEmptyString(name, value);
   if (hasControlCharacter(value as string)) {
     throw new TypeError(`Expected \`${name}\` to hold no line breaks or control characters`);
@@ -297,7 +339,7 @@ function isByteString(text: string): boolean {
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** The `headers` option, names in lower case (a `User-Agent` among them replaces the default). */
-function headersOf(value: unknown, auth: ResolvedAuth): Record<string, string> {
+export function headersOf(value: unknown, auth: ResolvedAuth): Record<string, string> {
   if (value === undefined) return {};
   // No prototype: a header named `__proto__` is a header like any other.
   const headers: Record<string, string> = Object.create(null);
@@ -340,7 +382,7 @@ function clockOf(value: unknown): Clock {
   return value as Clock;
 }
 
-function hooksOf(value: unknown): Hooks {
+export function hooksOf(value: unknown): Hooks {
   const hooks = plainObject("hooks", value);
   knownKeys("hooks", hooks, ["request", "wait", "response", "rateLimited", "retry", "giveUp", "event"]);
   for (const [name, hook] of Object.entries(hooks)) if (hook !== undefined) fn(`hooks.${name}`, hook);

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { linkPagination } from "../dialects/link-pagination.js";
 import type { NextPage, PageContext, PageQuery } from "../dialects/pagination.js";
 import { redactUrl } from "../errors/redact.js";
@@ -8,15 +7,18 @@ import type { CallResult } from "./call.js";
 import type { ClientRuntime } from "./context.js";
 import { resolveUrl } from "./prepare.js";
 import { type QueryValue, type RequestOptions, requestJson } from "./request.js";
+import type { StandardSchemaV1 } from "./standard-schema.js";
+import { isStandardSchema, validateWithSchema } from "./validate-with-schema.js";
 
 export interface PaginateOptions<T = unknown>
   extends Pick<RequestOptions, "path" | "query" | "headers" | "signal" | "totalTimeoutMs" | "apiKey"> {
   /**
-   * A zod schema of **one item**: each item is parsed by it, and the items are its output. An item
+   * A schema of **one item**, from any Standard Schema library (zod, valibot, ArkType…): each item
+   * is parsed by it, and the items are its output. An item
    * that does not match fails its page with a `ResponseValidationError` whose issues say where
    * (`items[3].id`: the page's fourth item).
    */
-  schema?: z.ZodType;
+  schema?: StandardSchemaV1;
   /**
    * Where a page's items are in its body, for an API the dialect does not know.
    * @default the dialect's `pagination.items`
@@ -50,7 +52,9 @@ export interface Paginates {
    *   console.log(booking.id); // typed by the schema; 200 a page, BoothZen's most
    * }
    */
-  paginate<S extends z.ZodType>(options: PaginateOptions & { schema: S }): AsyncIterable<z.output<S>>;
+  paginate<S extends StandardSchemaV1>(
+    options: PaginateOptions & { schema: S },
+  ): AsyncIterable<StandardSchemaV1.InferOutput<S>>;
   /**
    * Every item of a list, page after page; without a schema the items are unchecked (`T` is only
    * asserted). `items` and `next` page an API the dialect does not know.
@@ -111,8 +115,10 @@ export function paginate(runtime: ClientRuntime, options: PaginateOptions): Asyn
     options.next === undefined ? (page: PageContext) => dialect.next(page) : fn("next", options.next);
   const maxPages =
     options.maxPages === undefined ? Number.POSITIVE_INFINITY : positiveInteger("maxPages", options.maxPages);
-  if (options.schema !== undefined && !(options.schema instanceof z.ZodType)) {
-    throw new TypeError("Expected `schema` to be a zod schema of one item");
+  if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+    throw new TypeError(
+      "Expected `schema` to be a schema of one item (zod, valibot, ArkType: any Standard Schema)",
+    );
   }
   const first: Target = {
     path: options.path,
@@ -128,7 +134,7 @@ async function* readPages(
   runtime: ClientRuntime,
   options: PaginateOptions,
   first: Target,
-  schema: z.ZodType,
+  schema: StandardSchemaV1,
   next: (page: PageContext) => NextPage | undefined,
   maxPages: number,
 ): AsyncGenerator<unknown, void, undefined> {
@@ -141,13 +147,15 @@ async function* readPages(
   for (let read = 0; read < maxPages; read++) {
     options.signal?.throwIfAborted();
     let result: CallResult | undefined;
-    const page = (await requestJson(
+    const { data } = await requestJson(
       runtime,
       { ...shared, path: target.path, query: target.query as Record<string, QueryValue>, schema },
+      undefined,
       (answered) => {
         result = answered;
       },
-    )) as Page;
+    );
+    const page = data as Page;
     if (page.items.length === 0) return;
     yield* page.items;
     if (read + 1 >= maxPages) return;
@@ -178,34 +186,36 @@ function withPageSize(
 
 /**
  * The schema `client.request` parses each page with: the strategy finds the items, the caller's
- * schema parses each one. Its issues then reach a `ResponseValidationError` as any schema's do.
+ * schema parses each one. Its issues then reach a `ResponseValidationError` as any schema's do,
+ * placed in the page (`items[3].id`).
  */
-function pageSchema(items: (body: unknown) => readonly unknown[] | undefined, item: z.ZodType | undefined) {
-  return z.unknown().transform((body, ctx): Page => {
+function pageSchema(
+  items: (body: unknown) => readonly unknown[] | undefined,
+  item: StandardSchemaV1 | undefined,
+): StandardSchemaV1<unknown, Page> {
+  const validate = async (body: unknown): Promise<StandardSchemaV1.Result<Page>> => {
     const found = items(body);
     if (!Array.isArray(found)) {
-      ctx.issues.push({
-        code: "custom",
-        message: "Expected a page of items: the dialect's pagination found none (give `items` to say where)",
-        input: body,
-      });
-      return z.NEVER;
+      return {
+        issues: [
+          {
+            message:
+              "Expected a page of items: the dialect's pagination found none (give `items` to say where)",
+          },
+        ],
+      };
     }
-    if (item === undefined) return { body, items: found };
+    if (item === undefined) return { value: { body, items: found } };
     const parsed: unknown[] = [];
+    const issues: StandardSchemaV1.Issue[] = [];
     for (let i = 0; i < found.length; i++) {
-      const result = item.safeParse(found[i]);
-      if (result.success) {
-        parsed.push(result.data);
-        continue;
-      }
-      // The item's own issues, placed in the page: `items[3].id`.
-      for (const issue of result.error.issues) {
-        ctx.issues.push({ ...issue, path: ["items", i, ...issue.path] } as z.core.$ZodRawIssue);
-      }
+      const result = await validateWithSchema(item, found[i]);
+      if (result.ok) parsed.push(result.value);
+      else for (const issue of result.issues) issues.push({ ...issue, path: ["items", i, ...issue.path] });
     }
-    return { body, items: parsed };
-  });
+    return issues.length > 0 ? { issues } : { value: { body, items: parsed } };
+  };
+  return { "~standard": { version: 1, vendor: "pacekeeper", validate } };
 }
 
 /** The page a `next` names, or a refusal of what no page can be. */

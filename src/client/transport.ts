@@ -21,6 +21,12 @@ export interface Transport {
    * network failure is `TypeError("fetch failed")` with the socket's error as its `cause`.
    */
   isRefusal(error: unknown): boolean;
+  /**
+   * The transport for calls whose attempt timeout is `timeoutMs` (a derived client's, or a call's
+   * own): this one where it frees overdue requests after that time or not at all, else one over the
+   * same connections' lifecycle (closed with this one) that leaves the timeout to the attempt's signal.
+   */
+  withAttemptTimeout(timeoutMs: number): Transport;
 }
 
 /** Node's fetch (undici): an argument it refuses is a `TypeError` of its own, without a cause. */
@@ -41,9 +47,11 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 export function defaultTransport(attemptTimeoutMs?: number): Transport {
   let agent: Agent | undefined;
-  const headersTimeout =
-    attemptTimeoutMs === undefined ? undefined : Math.min(Math.ceil(attemptTimeoutMs), MAX_TIMER_MS);
-  return {
+  /** The agent of calls with another attempt timeout: without `headersTimeout`, their signal ends them. */
+  let untimedAgent: Agent | undefined;
+  let untimed: Transport | undefined;
+  const headersTimeout = timerMs(attemptTimeoutMs);
+  const transport: Transport = {
     fetch(input, init) {
       agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128, headersTimeout });
       // The options are the client's own, made for this send: the dispatcher goes onto them, not
@@ -55,15 +63,40 @@ export function defaultTransport(attemptTimeoutMs?: number): Transport {
       return globalThis.fetch(input, options as RequestInit);
     },
     async close() {
-      const closing = agent;
+      const closing = [agent, untimedAgent];
       agent = undefined;
+      untimedAgent = undefined;
       // Not `close()`: that waits for requests in flight, and those of aborted calls may carry
       // no signal; the client has ended every call already.
-      await closing?.destroy();
+      await Promise.all(closing.map((a) => a?.destroy()));
     },
     freesOverdueRequests: headersTimeout !== undefined,
     isRefusal: isFetchRefusal,
+    withAttemptTimeout(timeoutMs) {
+      // Without a `headersTimeout` of ours (a virtual clock), every attempt carries its signal already.
+      if (headersTimeout === undefined || timerMs(timeoutMs) === headersTimeout) return transport;
+      // One more agent, whatever the timeouts asked for: a pool per value would grow without bound.
+      untimed ??= {
+        fetch(input, init) {
+          untimedAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128, headersTimeout: 0 });
+          const options: { dispatcher?: unknown } = init ?? {};
+          options.dispatcher ??= untimedAgent;
+          return globalThis.fetch(input, options as RequestInit);
+        },
+        close: transport.close,
+        freesOverdueRequests: false,
+        isRefusal: isFetchRefusal,
+        withAttemptTimeout: transport.withAttemptTimeout,
+      };
+      return untimed;
+    },
   };
+  return transport;
+}
+
+/** An attempt timeout as undici's timers can hold it. */
+function timerMs(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.min(Math.ceil(ms), MAX_TIMER_MS);
 }
 
 /**
@@ -71,5 +104,13 @@ export function defaultTransport(attemptTimeoutMs?: number): Transport {
  * what it rejects with is its own business, so every rejection counts as a failure to send.
  */
 export function customTransport(fetch: FetchLike): Transport {
-  return { fetch, close: async () => {}, freesOverdueRequests: false, isRefusal: () => false };
+  const transport: Transport = {
+    fetch,
+    close: async () => {},
+    freesOverdueRequests: false,
+    isRefusal: () => false,
+    // Every attempt of a caller's fetch carries its signal already: any timeout is the signal's.
+    withAttemptTimeout: () => transport,
+  };
+  return transport;
 }

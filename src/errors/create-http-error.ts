@@ -1,3 +1,4 @@
+import { requestIdOf } from "../headers/request-id.js";
 import type { RateLimitSnapshot } from "../headers/types.js";
 import { type ErrorBodyParser, genericErrorBody, type ParsedErrorBody } from "./error-body.js";
 import { HttpError, type HttpErrorInit } from "./http-error.js";
@@ -52,7 +53,7 @@ export function createHttpError(input: CreateHttpErrorInput): HttpError {
   const init: HttpErrorInit = {
     status: input.status,
     statusText: input.statusText,
-    requestId: responseHeader(input.headers, "x-request-id") ?? body?.requestId,
+    requestId: requestIdOf(input.headers) ?? body?.requestId,
     body,
     bodyText: typeof input.bodyText === "string" ? input.bodyText : "",
     rateLimit: input.rateLimit,
@@ -139,15 +140,6 @@ function formatWait(ms: number): string {
 function isoTime(epochMs: number): string {
   const date = new Date(epochMs);
   return Number.isNaN(date.getTime()) ? `${epochMs} ms since the epoch` : date.toISOString();
-}
-
-function responseHeader(headers: Headers, name: string): string | undefined {
-  try {
-    const value = headers.get(name);
-    return value === null || value.trim() === "" ? undefined : value.trim();
-  } catch {
-    return undefined;
-  }
 }
 
 /** A custom parser may throw or return junk; only a well-formed result is kept. */

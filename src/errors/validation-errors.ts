@@ -16,8 +16,11 @@ export interface ValidationIssue {
   readonly code?: string;
 }
 
-/** Which part of the request failed validation. */
-export type RequestPart = "url" | "method" | "path" | "query" | "headers" | "body";
+/**
+ * Which part of the request failed validation; `options` for an option that is no part of the
+ * request itself (`schema`, `signal`, `timeoutMs`, `retry`, an unknown option).
+ */
+export type RequestPart = "url" | "method" | "path" | "query" | "headers" | "body" | "options";
 
 export interface RequestValidationErrorInit extends PacekeeperErrorOptions {
   message?: string;
@@ -28,8 +31,9 @@ export interface RequestValidationErrorInit extends PacekeeperErrorOptions {
 }
 
 /**
- * The request's `query` or `body` did not match its schema, so it was **not sent**: CampOne
- * counts a 400 against the key's budget, and an invalid request can only fail on the server.
+ * The request was refused before anything was sent: its `query` or `body` did not match its
+ * schema, an option is wrong, or fetch would refuse it. CampOne counts a 400 against the key's
+ * budget, and an invalid request can only fail on the server.
  */
 export class RequestValidationError extends PacekeeperError {
   static {
@@ -38,7 +42,7 @@ export class RequestValidationError extends PacekeeperError {
 
   override readonly name = "RequestValidationError" as const;
   readonly code = "request_invalid" as const;
-  /** Every zod issue; the first one is quoted in the message with its field path. */
+  /** Every issue (a schema library's, or pacekeeper's own); the first is quoted in the message with its path. */
   readonly issues: readonly ValidationIssue[];
   readonly part: RequestPart | undefined;
   readonly method: string | undefined;

@@ -135,12 +135,14 @@ export function emit(hooks: Hooks | undefined, event: PacekeeperEvent): void {
   if (ch.hasSubscribers) ch.publish(event);
   if (!hooks) return;
   const specific = hooks[HOOK_OF[event.type]] as ((e: PacekeeperEvent) => void) | undefined;
-  for (const hook of [specific, hooks.event]) {
-    if (!hook) continue;
-    try {
-      hook(event);
-    } catch (error) {
-      process.emitWarning(`A pacekeeper ${event.type} hook threw: ${String(error)}`, "PacekeeperHookWarning");
-    }
+  for (const hook of [specific, hooks.event]) if (hook) callHook(hook, event);
+}
+
+/** Calls one hook: what it throws becomes a warning, never the call's error. */
+export function callHook<E extends PacekeeperEvent>(hook: (event: E) => void, event: E): void {
+  try {
+    hook(event);
+  } catch (error) {
+    process.emitWarning(`A pacekeeper ${event.type} hook threw: ${String(error)}`, "PacekeeperHookWarning");
   }
 }

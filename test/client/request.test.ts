@@ -12,6 +12,7 @@ import {
   RequestValidationError,
   ResponseValidationError,
   ServerError,
+  TimeoutError,
 } from "../../src/index.js";
 import { createVirtualClock } from "../../src/testing/index.js";
 import { json, scriptedFetch } from "../helpers/scripted-fetch.js";
@@ -186,5 +187,120 @@ describe("client.request", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
     expect((data as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+});
+
+describe("client.request: the body is JSON, or it is not sent", () => {
+  it.each([
+    [{ startsAt: new Date(0) }, "body.startsAt", "got a Date (JSON has no dates"],
+    [{ items: [{ at: 1 }, { at: new Map() }] }, "body.items[1].at", "got an instance of Map"],
+    [{ nights: Number.NaN }, "body.nights", "got NaN"],
+    [{ total: 10n }, "body.total", "got a bigint"],
+    [{ format: () => "x" }, "body.format", "got a function"],
+    [[1, undefined], "body[1]", "got undefined in an array"],
+    [new Date(0), "body", "got a Date"],
+  ])("refuses %o, naming %s", async (body, path, problem) => {
+    const fetch = scriptedFetch();
+    const error = await setup(fetch)
+      .request({ method: "POST", path: "/bookings", body })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestValidationError);
+    expect((error as RequestValidationError).part).toBe("body");
+    expect((error as Error).message).toContain(
+      `Invalid request body at "${path}": Expected a JSON value, ${problem}`,
+    );
+    expect(fetch.seen).toHaveLength(0);
+  });
+
+  it("refuses a body that refers to itself", async () => {
+    const body: Record<string, unknown> = { a: { b: 1 } };
+    (body.a as Record<string, unknown>).self = body;
+    const error = await setup(scriptedFetch())
+      .request({ method: "POST", path: "/x", body })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toContain(
+      'at "body.a.self": Expected a JSON value, got a circular reference',
+    );
+  });
+
+  it("sends the same object twice in one body, which is no cycle", async () => {
+    const fetch = scriptedFetch([json(200, {})]);
+    const shared = { id: "s1" };
+    await setup(fetch).request({ method: "POST", path: "/x", body: { from: shared, to: shared } });
+    expect(fetch.seen[0]!.body).toBe('{"from":{"id":"s1"},"to":{"id":"s1"}}');
+  });
+
+  it("leaves an undefined member out, as JSON.stringify does (an optional field not set)", async () => {
+    const fetch = scriptedFetch([json(200, {})]);
+    await setup(fetch).request({ method: "POST", path: "/x", body: { a: 1, note: undefined } });
+    expect(fetch.seen[0]!.body).toBe('{"a":1}');
+  });
+
+  it("names a query value that is not a string, a number or a boolean", async () => {
+    const error = await setup(scriptedFetch())
+      .request({ path: "/x", query: { from: new Date(0) as never } })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toContain('Invalid request query at "query.from"');
+    expect((error as Error).message).toContain("got a Date");
+  });
+});
+
+describe("client.request: options of one call", () => {
+  it("merges `retry` over the client's policy: what it leaves out is the client's", async () => {
+    // The client retries nothing, and only 503s; the call allows one retry, of those statuses.
+    const options = { retry: { retries: 0, statuses: [503] } };
+    const retried = scriptedFetch([json(503, {}), json(200, { ok: true })]);
+    await expect(setup(retried, options).request({ path: "/a", retry: { retries: 1 } })).resolves.toEqual({
+      ok: true,
+    });
+    expect(retried.seen).toHaveLength(2);
+
+    const notRetried = scriptedFetch([json(500, {}), json(200, { ok: true })]);
+    const error = await setup(notRetried, options)
+      .request({ path: "/a", retry: { retries: 1 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerError);
+    expect(notRetried.seen).toHaveLength(1);
+  });
+
+  it("turns the client's retries off for one call", async () => {
+    const fetch = scriptedFetch([json(503, {}), json(200, {})]);
+    const error = await setup(fetch, { retry: { retries: 2 } })
+      .request({ path: "/a", retry: { retries: 0 } })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 503, attempts: 1 });
+  });
+
+  it("times the call's attempts by its own `timeoutMs`, the client's others by the client's", async () => {
+    // Answers only by rejecting when the attempt's signal aborts it.
+    const fetch = Object.assign(
+      (_input: string | URL | Request, init?: RequestInit) =>
+        new Promise<Response>((_resolve, reject) =>
+          init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)),
+        ),
+      { seen: [] },
+    );
+    const client = setup(fetch, { timeoutMs: 60_000 });
+    const error = await client.request({ path: "/a", timeoutMs: 1_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ scope: "attempt", timeoutMs: 1_000 });
+    const other = await client.request({ path: "/a" }).catch((e: unknown) => e);
+    expect(other).toMatchObject({ scope: "attempt", timeoutMs: 60_000 });
+  });
+
+  it.each([
+    [{ timeoutMs: 0 }, "timeoutMs", "Expected `timeoutMs` to be a finite number above 0, got `0` (number)"],
+    [{ retry: { retries: -1 } }, "retry", "Expected `retry.retries` to be a finite number from 0 and up"],
+    [{ retry: { statuses: [429] } }, "retry", "`retry.statuses` must not include 429"],
+    [{ retry: { tries: 1 } }, "retry", "Unknown option `tries` in retry options"],
+  ])("refuses %j with createClient's message, before sending", async (options, field, message) => {
+    const fetch = scriptedFetch();
+    const error = await setup(fetch)
+      .request({ path: "/a", ...(options as object) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestValidationError);
+    expect((error as RequestValidationError).part).toBe("options");
+    expect((error as Error).message).toContain(`Invalid request options at "${field}": ${message}`);
+    expect(fetch.seen).toHaveLength(0);
   });
 });

@@ -20,13 +20,22 @@ describe("the built package (dist/, made by `npm run build`)", () => {
         const client = createClient({ baseUrl: server.url, apiKey: "key_live_cjs_0001", dialect: boothzen() });
         const res = await client.fetch("/api/v1/bookings?page_size=5");
         const body = await res.json();
-        console.log(JSON.stringify({ status: res.status, limit: res.headers.get("ratelimit-limit"), guard: typeof isRateLimitError, items: Object.keys(body).length > 0 }));
+        // A call's promise (a Promise subclass with private fields) as the CJS build makes it.
+        const { data, rateLimit } = await client.extend({ headers: { "x-cjs": "1" } }).get("/api/v1/bookings?page_size=5").withResponse();
+        console.log(JSON.stringify({ status: res.status, limit: res.headers.get("ratelimit-limit"), guard: typeof isRateLimitError, items: Object.keys(body).length > 0, shortcut: Object.keys(data).length > 0, snapshot: rateLimit.limit }));
         await client.close();
         await server.close();
       })().catch((e) => { console.error(e); process.exit(1); });
     `;
     const { stdout } = await run(process.execPath, ["-e", script], { cwd: process.cwd(), timeout: 15_000 });
-    expect(JSON.parse(stdout)).toEqual({ status: 200, limit: "600", guard: "function", items: true });
+    expect(JSON.parse(stdout)).toEqual({
+      status: 200,
+      limit: "600",
+      guard: "function",
+      items: true,
+      shortcut: true,
+      snapshot: 600,
+    });
   });
 
   it("imports the ESM build and makes a real call", async () => {
