@@ -39,7 +39,7 @@ export const MOCK_FAULTS = [
   "oversized-error",
 ] as const;
 
-/** The name of one fault (see docs/mock-servers.md, "Fault mode"). */
+/** The name of one fault (see "Fault mode" in https://github.com/pacekeeper/pacekeeper/blob/main/docs/mock-servers.md). */
 export type MockFault = (typeof MOCK_FAULTS)[number];
 
 /** Options of the fault mode: per-request probabilities, a script, or both. */
