@@ -415,7 +415,7 @@ function describeError(error: unknown): string {
 
 /** Why a worker that never served ended, with what to do where it is a known mistake. */
 function whyNotServing(error: unknown, module: URL): string {
-  if (error === undefined) return "it ended without serving jobs; does it call serveWorkerJobs()?";
+  if (error === undefined) return "it ended without serving jobs (does it call serveWorkerJobs()?)";
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "ERR_UNKNOWN_FILE_EXTENSION" && /\.[cm]?ts$/.test(module.pathname)) {
     return `${describeError(error)}. On Node ${process.versions.node} a worker thread cannot load TypeScript: point \`workerModule\` at the compiled .js, or at a .mjs that registers tsx (tsx/esm/api) and imports the .ts`;
