@@ -138,7 +138,7 @@ const WAIT_REASONS: readonly WaitReason[] = ["gate", "budget", "window", "probe"
 const DEFAULT_COLUMNS = 80;
 
 /** At most this many sends are kept per key for the ETA, whatever limit a server announces. */
-const MAX_KEPT_SENDS = 100_000;
+const MAX_KEPT_SENDS = 10_000;
 
 interface KeyWait {
   reason: WaitReason;
@@ -148,7 +148,7 @@ interface KeyWait {
 
 /** What the reporter knows of one key. */
 interface KeyState extends ProgressKeySummary {
-  /** Send times within the longest window, ascending, at most the largest limit of them (with a budget). */
+  /** The latest send times, ascending, at least as many as the largest limit (with a budget). */
   sends: number[];
   /** The key sends nothing before this, as its latest wait or 429 said. */
   blockedUntil: number;
@@ -267,10 +267,9 @@ export function createProgress(options: ProgressOptions): Progress {
     if (keep === 0) return;
     const sends = state.sends;
     sends.push(at);
-    // Older than the longest window, or beyond the largest limit: no slot is held by it any more.
-    let drop = Math.max(0, sends.length - keep);
-    while (drop < sends.length && sends[drop]! <= at - longest!.windowMs) drop++;
-    if (drop > 0) sends.splice(0, drop);
+    // Only the latest `keep` sends can hold a slot (the ETA reads back from the newest and stops at
+    // the first out of the window): drop the older ones now and then, not on every send.
+    if (sends.length >= 2 * keep) sends.splice(0, sends.length - keep);
   };
 
   const onEvent = (event: PacekeeperEvent): void => {
