@@ -1,17 +1,15 @@
 /**
  * The demo's batch: a realistic job against one mock API with several keys, through a key pool,
- * with a progress reporter. `demo/run.ts` runs it for both dialects; test/demo.test.ts runs it on
- * small settings and checks its summary.
+ * with a progress reporter. `demo/run.ts` runs it for both dialects; test/demo/demo.test.ts runs
+ * it on small settings and checks its summary.
+ *
+ * It imports the package by its name, as a user's code would: Node resolves `pacekeeper` here
+ * through the package's own `exports` to the build in dist/ (`npm run demo` builds first).
  */
+import { boothzen, type Client, campone, type Dialect } from "pacekeeper";
+import { createKeyPool, createProgress, type ProgressStream, type ProgressSummary } from "pacekeeper/batch";
+import { type AuditEntry, startMockServer } from "pacekeeper/mock";
 import { z } from "zod";
-import {
-  createKeyPool,
-  createProgress,
-  type ProgressStream,
-  type ProgressSummary,
-} from "../src/batch/index.js";
-import { boothzen, type Client, campone, type Dialect } from "../src/index.js";
-import { type AuditEntry, startMockServer } from "../src/mock/index.js";
 import { type CountingModel, idealMinimumMs, type Rule } from "./ideal-schedule.js";
 
 export type DemoDialect = "campone" | "boothzen";
@@ -117,14 +115,22 @@ export async function runDemoBatch(settings: DemoSettings): Promise<DemoSummary>
   });
   const apiKeys = Array.from({ length: keys }, (_, i) => `key_live_demo_${dialect}_${i + 1}`);
   const pool = createKeyPool({ apiKeys, baseUrl: server.url, dialect: clientDialect, hooks: progress.hooks });
+  // The ETA asks each key's pacer when it could send next.
+  progress.watch(pool.clients);
 
   let jobs = 0;
   let starts = 0;
   let failed = 0;
+  /** The progress's total: what the batch knows it will do so far. */
+  let total = 0;
+  const setTotal = (n: number): void => {
+    total = n;
+    progress.setTotal(n);
+  };
   /** One request per job; counts the job and its start, feeds the progress. */
   const job = async <T>(work: (client: Client) => Promise<T>): Promise<T | undefined> => {
     jobs++;
-    progress.setTotal(Math.max(jobs, progress.summary().total));
+    if (jobs > total) setTotal(jobs);
     try {
       const value = await pool.run((client) => {
         starts++;
@@ -145,16 +151,16 @@ export async function runDemoBatch(settings: DemoSettings): Promise<DemoSummary>
   let created = 0;
   try {
     if (dialect === "campone") {
-      ({ listed, expected } = await pullCampOneBookings(job, progress, settings));
+      ({ listed, expected } = await pullCampOneBookings(job, setTotal, settings));
     } else {
-      ({ listed, expected } = await pageBoothZenBookings(job, progress));
+      ({ listed, expected } = await pageBoothZenBookings(job, setTotal));
       const ids = [...listed].slice(0, settings.fetches ?? 0);
-      progress.setTotal(jobs + ids.length + settings.creates);
+      setTotal(jobs + ids.length + settings.creates);
       await Promise.all(
         ids.map((id) => job((c) => c.request({ path: `/api/v1/bookings/${id}`, schema: Created }))),
       );
     }
-    progress.setTotal(jobs + settings.creates);
+    setTotal(jobs + settings.creates);
     const results = await Promise.all(
       Array.from({ length: settings.creates }, (_, i) =>
         job((client) =>
@@ -207,18 +213,14 @@ export async function runDemoBatch(settings: DemoSettings): Promise<DemoSummary>
 type Job = <T>(work: (client: Client) => Promise<T>) => Promise<T | undefined>;
 
 /** CampOne: page 1 says how many pages there are; the rest are fetched at once, over every key. */
-async function pullCampOneBookings(
-  job: Job,
-  progress: ReturnType<typeof createProgress>,
-  settings: DemoSettings,
-) {
+async function pullCampOneBookings(job: Job, setTotal: (total: number) => void, settings: DemoSettings) {
   const query = { from: settings.from, to: settings.to, page_size: 200 };
   const pageOf = (page: number) =>
     job((c) => c.request({ path: "/bookings", query: { ...query, page }, schema: CampOnePage }));
   const first = await pageOf(1);
   if (first === undefined) throw new Error("CampOne: the first page of bookings failed");
   const pages = Math.ceil(first.total / 200);
-  progress.setTotal(pages + settings.creates);
+  setTotal(pages + settings.creates);
   const rest = await Promise.all(Array.from({ length: pages - 1 }, (_, i) => pageOf(i + 2)));
   const listed = new Set<string | number>();
   for (const page of [first, ...rest]) for (const booking of page?.results ?? []) listed.add(booking.id);
@@ -226,7 +228,7 @@ async function pullCampOneBookings(
 }
 
 /** BoothZen: follow `next_cursor`, one page after the other (each page is a job on the soonest key). */
-async function pageBoothZenBookings(job: Job, progress: ReturnType<typeof createProgress>) {
+async function pageBoothZenBookings(job: Job, setTotal: (total: number) => void) {
   const listed = new Set<string | number>();
   let cursor: string | null = null;
   let pages = 0;
@@ -236,7 +238,7 @@ async function pageBoothZenBookings(job: Job, progress: ReturnType<typeof create
     const page = await job((c) => c.request({ path: "/api/v1/bookings", query, schema: BoothZenList }));
     if (page === undefined) throw new Error("BoothZen: a page of bookings failed");
     pages++;
-    progress.setTotal(pages + (page.has_more ? 1 : 0));
+    setTotal(pages + (page.has_more ? 1 : 0));
     for (const booking of page.data) listed.add(booking.id);
     cursor = page.next_cursor;
   } while (cursor !== null);
@@ -288,7 +290,7 @@ export function formatSummaryTable(summaries: readonly DemoSummary[]): string {
     "429s",
     "time",
     "minimum",
-    "time/min",
+    "vs minimum",
     "waits by reason (requests · summed expected wait)",
   ];
   const rows = summaries.map((s) => [

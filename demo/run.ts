@@ -29,7 +29,7 @@ for (const settings of [DEMO_SETTINGS.campone, DEMO_SETTINGS.boothzen]) {
 }
 out.write(`\n${formatSummaryTable(summaries)}\n`);
 out.write(
-  "\ntime/min: wall time against the least time the server's counting allows for the busiest key's share.\n",
+  "\nvs minimum: the wall time divided by the least time the server's counting allows for the busiest key's share (1.00x: no time lost).\n",
 );
 
 const bad = summaries.filter((s) => s.failed > 0 || s.starts !== s.jobs || s.rateLimitedAfterFirst > 0);

@@ -37,3 +37,8 @@ export {
   WorkerCrashedError,
   type WorkerCrashedErrorInit,
 } from "./worker-crashed-error.js";
+export {
+  isWorkerModuleError,
+  WorkerModuleError,
+  type WorkerModuleErrorInit,
+} from "./worker-module-error.js";

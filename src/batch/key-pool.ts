@@ -92,6 +92,20 @@ const MAX_SPINS = 20;
  * A pool of API keys in one process: K keys give K times one key's throughput, because limits
  * are per key ("parallelise across multiple API keys … limits are per-key, so this scales
  * linearly", BoothZen). Every request still goes through its key's own pacer.
+ *
+ * @example
+ * ```ts
+ * import { boothzen } from "pacekeeper";
+ * import { createKeyPool } from "pacekeeper/batch";
+ *
+ * const pool = createKeyPool({
+ *   baseUrl: "https://api.boothzen.com",
+ *   apiKeys: process.env.BOOTHZEN_KEYS!.split(","),
+ *   dialect: boothzen(),
+ * });
+ * const bookings = await Promise.all(ids.map((id) => pool.request({ path: `/api/v1/bookings/${id}` })));
+ * await pool.close();
+ * ```
  */
 export function createKeyPool(options: KeyPoolOptions): KeyPool {
   plainObject("options", options);

@@ -46,7 +46,10 @@ export interface LogRecord {
   err?: { type: string; code: string | undefined; message: string };
 }
 
-/** The level of each event type; `response` depends on the status (below). */
+/** A wait at least this long is worth seeing at the default level (`info`): the batch visibly pauses. */
+export const LONG_WAIT_MS = 1_000;
+
+/** The level of each event type; `response` depends on the status, `wait` on its reason and length (below). */
 const DEFAULT_LEVELS: Record<Exclude<PacekeeperEvent["type"], "response">, LogLevelName> = {
   request: "debug",
   wait: "debug",
@@ -55,7 +58,15 @@ const DEFAULT_LEVELS: Record<Exclude<PacekeeperEvent["type"], "response">, LogLe
   "give-up": "error",
 };
 
-/** Maps a hook event to a pino-compatible record. Pure; never throws for a well-formed event. */
+/**
+ * Maps a hook event to a pino-compatible record. Pure; never throws for a well-formed event.
+ *
+ * @example
+ * ```ts
+ * const record = toLogRecord({ type: "wait", reason: "window", ms: 2_500, key, dialect, method, url, at });
+ * // { level: 30, time: at, msg: "GET …: waits 2.5s (window)", event: "wait", reason: "window", waitMs: 2500, … }
+ * ```
+ */
 export function toLogRecord(event: PacekeeperEvent): LogRecord {
   const base = {
     time: event.at,
@@ -75,9 +86,11 @@ export function toLogRecord(event: PacekeeperEvent): LogRecord {
         attempt: event.attempt,
       };
     case "wait": {
+      // A closed gate follows a 429, and a wait of a second or more pauses the key visibly: both are
+      // worth seeing at the default level. Shorter waits are ordinary pacing.
+      const notable = event.reason === "gate" || (event.ms !== undefined && event.ms >= LONG_WAIT_MS);
       const record: LogRecord = {
-        // A closed gate follows a 429: worth seeing at the default level; the rest is ordinary pacing.
-        level: LOG_LEVELS[event.reason === "gate" ? "info" : DEFAULT_LEVELS.wait],
+        level: LOG_LEVELS[notable ? "info" : DEFAULT_LEVELS.wait],
         msg: `${target}: waits ${event.ms === undefined ? "for the probe's answer" : formatDuration(event.ms)} (${event.reason})`,
         ...base,
         reason: event.reason,
@@ -153,6 +166,18 @@ export interface LogHooksOptions {
  * Hooks that log every event through a pino-style logger: `logger.info(fields, msg)`. The logger
  * adds its own `level` and `time`; `fields` hold the event's fields, the key only as its
  * fingerprint. Pass the result as `hooks` to `createClient`, `createKeyPool` or `runInWorkers`.
+ *
+ * Levels: `request` debug; `wait` debug, or info for a closed gate (after a 429) and for a wait of
+ * a second or more; `response` debug, warn for a 429 or a 5xx; `rate-limited` warn; `retry` info;
+ * `give-up` error. `options.levels` overrides them per event type.
+ *
+ * @example
+ * ```ts
+ * import pino from "pino";
+ * import { createKeyPool, createLogHooks } from "pacekeeper/batch";
+ *
+ * const pool = createKeyPool({ baseUrl, apiKeys, dialect, hooks: createLogHooks(pino()) });
+ * ```
  */
 export function createLogHooks(logger: PinoLikeLogger, options: LogHooksOptions = {}): Hooks {
   plainObject("options", options);

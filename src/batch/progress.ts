@@ -9,14 +9,15 @@ import {
   positiveNumber,
 } from "../internal/validate.js";
 import type { Limit, WaitReason } from "../pacer/types.js";
-import { fitLine, formatBar, formatDuration, formatRate } from "./progress-format.js";
+import { type KeyOutlook, sendAllBy } from "./eta.js";
+import { formatDuration, formatRate, layoutLine } from "./progress-format.js";
 
 /** Where the reporter writes: `process.stderr`, a file stream, or a fake in tests. */
 export interface ProgressStream {
   write(chunk: string): unknown;
   /** A terminal gets one line redrawn with `\r`; anything else gets periodic plain lines. */
   isTTY?: boolean;
-  /** The terminal's width, so a redrawn line never wraps. */
+  /** The terminal's width, so a redrawn line never wraps. @default 80 */
   columns?: number;
 }
 
@@ -48,13 +49,26 @@ export interface ProgressOptions {
    */
   clock?: Clock;
   /**
-   * The keys' budget: the ETA is the remaining work at its steady rate (Σ over keys of the
-   * tightest `limit / windowMs`, a header's `RateLimit-Limit` replacing the configured one).
-   * Without it, the ETA extrapolates the rate observed so far.
+   * The keys' budget, for the ETA: when the requests left can all have been sent, each key keeping
+   * these limits in any rolling window (a response's `RateLimit-Limit` replacing the limit of the
+   * longest window), starting from what the events (and `watch`ed clients) say of each key now: its
+   * latest sends, a closed gate, a spent budget, a window that frees later. Without it, the ETA
+   * extrapolates the rate observed so far, and is never sooner than the first key frees.
    */
   budget?: ProgressBudget;
   /** Forces the terminal (`true`) or the plain-line (`false`) output. @default `stream.isTTY === true` */
   tty?: boolean;
+}
+
+/** What one key did, by its fingerprint. */
+export interface ProgressKeySummary {
+  /** Attempts sent. */
+  requests: number;
+  /** 429 responses. */
+  rateLimited: number;
+  /** Requests that had to wait, and their expected waits summed, in ms. */
+  waits: number;
+  waitMs: number;
 }
 
 export interface ProgressSummary {
@@ -75,8 +89,10 @@ export interface ProgressSummary {
   giveUps: number;
   /** Waits by reason: how many requests waited, and the expected waits summed, in ms. */
   waits: Record<WaitReason, { count: number; ms: number }>;
-  /** Distinct keys seen in events. */
+  /** Distinct keys seen in events (or watched). */
   keys: number;
+  /** Per key fingerprint: its requests, 429s and waits. */
+  byKey: Record<string, ProgressKeySummary>;
   /** From the reporter's creation to now (or to `stop()`), in ms of the clock. */
   elapsedMs: number;
   /** Units per second so far. */
@@ -94,14 +110,35 @@ export interface Progress {
   fail(count?: number): void;
   /** Changes the total, e.g. once the first page told how many pages there are. */
   setTotal(total: number): void;
+  /**
+   * Lets the ETA ask the keys' clients when each could send next (`client.nextSendAt()`), which
+   * knows more than the events do: pass `pool.clients`, or the clients you made. Call it again to
+   * replace them.
+   */
+  watch(clients: readonly WatchedClient[]): void;
   /** Renders now, whatever the interval. */
   render(): void;
   summary(): ProgressSummary;
-  /** Writes the final state (and a newline on a terminal), stops the timer, returns the summary. Idempotent. */
+  /**
+   * Writes the final state (and a newline on a terminal), then, when several keys were used, one
+   * line per key (requests, 429s, waits); stops the timer; returns the summary. Idempotent.
+   */
   stop(): ProgressSummary;
 }
 
+/** What `watch` needs of a client: its key's fingerprint and when it could send next. */
+export interface WatchedClient {
+  readonly key: string;
+  nextSendAt(): number;
+}
+
 const WAIT_REASONS: readonly WaitReason[] = ["gate", "budget", "window", "probe"];
+
+/** A terminal that does not say its width is taken to be this wide. */
+const DEFAULT_COLUMNS = 80;
+
+/** At most this many sends are kept per key for the ETA, whatever limit a server announces. */
+const MAX_KEPT_SENDS = 10_000;
 
 interface KeyWait {
   reason: WaitReason;
@@ -109,10 +146,44 @@ interface KeyWait {
   until: number;
 }
 
+/** What the reporter knows of one key. */
+interface KeyState extends ProgressKeySummary {
+  /** The latest send times, ascending, at least as many as the largest limit (with a budget). */
+  sends: number[];
+  /** The key sends nothing before this, as its latest wait or 429 said. */
+  blockedUntil: number;
+  /** The limit its responses' `RateLimit-Limit` announced for the longest window. */
+  learnedLimit: number | undefined;
+}
+
+/** Weight of the newest response in the latency average the ETA adds for the last answers. */
+const LATENCY_WEIGHT = 0.2;
+
 /**
  * A progress reporter fed by the hooks: done/total, rate, ETA from the known budget, 429s, and
- * the current wait with its reason. On a terminal it redraws one line; elsewhere (CI logs) it
- * writes a plain line every `intervalMs`.
+ * the current wait with its reason. On a terminal it redraws one line, fitted to its width (the
+ * wait and its reason are the last to go); elsewhere (CI logs) it writes a plain line every
+ * `intervalMs`. At `stop()`, a line per key.
+ *
+ * @example
+ * ```ts
+ * import { campone } from "pacekeeper";
+ * import { createKeyPool, createProgress } from "pacekeeper/batch";
+ *
+ * const dialect = campone();
+ * const progress = createProgress({
+ *   total: ids.length,
+ *   label: "campone",
+ *   budget: { limits: dialect.limits, keys: keys.length },
+ * });
+ * const pool = createKeyPool({ baseUrl, apiKeys: keys, dialect, hooks: progress.hooks });
+ * progress.watch(pool.clients); // the ETA asks each key when it could send next
+ * await Promise.all(
+ *   ids.map((id) => pool.request({ path: `/bookings/${id}` }).then(() => progress.tick())),
+ * );
+ * progress.stop(); // the last line, then one line per key
+ * await pool.close();
+ * ```
  */
 export function createProgress(options: ProgressOptions): Progress {
   plainObject("options", options);
@@ -147,12 +218,38 @@ export function createProgress(options: ProgressOptions): Progress {
     WAIT_REASONS.map((r) => [r, { count: 0, ms: 0 }]),
   ) as ProgressSummary["waits"];
   const keyWaits = new Map<string, KeyWait>();
-  /** Per key, the limit its responses' `RateLimit-Limit` announced for the longest window. */
-  const learnedLimit = new Map<string, number | undefined>();
+  const keyStates = new Map<string, KeyState>();
+  let watched: readonly WatchedClient[] = [];
+  /** Responses, and attempts that ended without one: what is no longer in flight. */
+  let settledRequests = 0;
+  let latencyMs: number | undefined;
+  /** Bumped by everything the ETA depends on, so that a summary read twice computes it once. */
+  let version = 0;
+  let etaCache: { version: number; at: number; etaMs: number | undefined } | undefined;
   let lastRender = Number.NEGATIVE_INFINITY;
   let drawn = false;
+  /** Sends kept per key: enough for the largest limit, learned or configured. */
+  const longest = budget?.limits.reduce((a, b) => (b.windowMs > a.windowMs ? b : a));
+  let keep = budget === undefined ? 0 : Math.max(...budget.limits.map((l) => l.limit));
 
   const now = (): number => stoppedAt ?? clock.now();
+
+  const stateOf = (key: string): KeyState => {
+    let state = keyStates.get(key);
+    if (state === undefined) {
+      state = {
+        requests: 0,
+        rateLimited: 0,
+        waits: 0,
+        waitMs: 0,
+        sends: [],
+        blockedUntil: Number.NEGATIVE_INFINITY,
+        learnedLimit: undefined,
+      };
+      keyStates.set(key, state);
+    }
+    return state;
+  };
 
   const setWait = (key: string, reason: WaitReason, until: number): void => {
     const current = keyWaits.get(key);
@@ -166,16 +263,32 @@ export function createProgress(options: ProgressOptions): Progress {
     if (keyWaits.get(key)?.until === Number.POSITIVE_INFINITY) keyWaits.delete(key);
   };
 
+  const recordSend = (state: KeyState, at: number): void => {
+    if (keep === 0) return;
+    const sends = state.sends;
+    sends.push(at);
+    // Only the latest `keep` sends can hold a slot (the ETA reads back from the newest and stops at
+    // the first out of the window): drop the older ones now and then, not on every send.
+    if (sends.length >= 2 * keep) sends.splice(0, sends.length - keep);
+  };
+
   const onEvent = (event: PacekeeperEvent): void => {
-    if (!learnedLimit.has(event.key)) learnedLimit.set(event.key, undefined);
+    const state = stateOf(event.key);
+    version++;
     switch (event.type) {
       case "request":
         requests++;
+        state.requests++;
+        recordSend(state, event.at);
         clearOpenEndedWait(event.key);
         break;
       case "wait":
         waits[event.reason].count++;
         waits[event.reason].ms += event.ms ?? 0;
+        state.waits++;
+        state.waitMs += event.ms ?? 0;
+        // The pacer tells every waiter of a key when the key can send next: the key's, not the request's.
+        if (event.ms !== undefined) state.blockedUntil = event.at + event.ms;
         setWait(
           event.key,
           event.reason,
@@ -184,56 +297,101 @@ export function createProgress(options: ProgressOptions): Progress {
         break;
       case "response": {
         statuses[event.status] = (statuses[event.status] ?? 0) + 1;
-        if (event.status === 429) rateLimited++;
+        settledRequests++;
+        latencyMs =
+          latencyMs === undefined
+            ? event.latencyMs
+            : latencyMs + LATENCY_WEIGHT * (event.latencyMs - latencyMs);
+        if (event.status === 429) {
+          rateLimited++;
+          state.rateLimited++;
+        }
         const limit = event.rateLimit?.limit;
-        if (limit !== undefined && limit >= 1) learnedLimit.set(event.key, limit);
+        if (limit !== undefined && limit >= 1) {
+          state.learnedLimit = limit;
+          keep = Math.max(keep, Math.min(limit, MAX_KEPT_SENDS));
+        }
         clearOpenEndedWait(event.key);
         break;
       }
       case "rate-limited":
+        state.blockedUntil = Math.max(state.blockedUntil, event.at + event.gateMs);
         setWait(event.key, "gate", event.at + event.gateMs);
         break;
       case "retry":
         retries++;
+        // The attempt ended without a response: it is no longer in flight.
+        if (event.cause === "connection" || event.cause === "timeout") settledRequests++;
         break;
       case "give-up":
         giveUps++;
+        if (event.error.name === "ConnectionError" || event.error.name === "TimeoutError") settledRequests++;
         break;
     }
     maybeRender();
   };
 
-  /** Requests per ms the keys may send in the long run. */
-  const budgetRate = (): number | undefined => {
-    if (budget === undefined) return undefined;
-    const keys = Math.max(budget.keys, learnedLimit.size);
-    const longest = budget.limits.reduce((a, b) => (b.windowMs > a.windowMs ? b : a));
-    let rate = 0;
-    const learnedLimits = [...learnedLimit.values()];
-    for (let k = 0; k < keys; k++) {
-      const learned = learnedLimits[k];
-      let keyRate = Number.POSITIVE_INFINITY;
-      for (const l of budget.limits) {
-        const limit = l === longest && learned !== undefined ? learned : l.limit;
-        keyRate = Math.min(keyRate, limit / l.windowMs);
-      }
-      rate += keyRate;
+  /** The keys as the ETA sees them: every key seen, watched or announced by the budget. */
+  const outlooks = (t: number): KeyOutlook[] => {
+    const nextOf = new Map<string, number>();
+    for (const client of watched) {
+      stateOf(client.key);
+      const next = client.nextSendAt();
+      // Infinity: the key waits for a probe's answer, which comes within a response's latency.
+      nextOf.set(client.key, Number.isFinite(next) ? next : t + (latencyMs ?? 0));
     }
-    return rate;
+    const limitsOf = (learned: number | undefined): readonly Limit[] =>
+      learned === undefined
+        ? budget!.limits
+        : budget!.limits.map((l) => (l === longest ? { limit: learned, windowMs: l.windowMs } : l));
+    const keys: KeyOutlook[] = [...keyStates].map(([key, state]) => ({
+      sends: state.sends,
+      blockedUntil: nextOf.get(key) ?? state.blockedUntil,
+      limits: limitsOf(state.learnedLimit),
+    }));
+    // Keys the budget counts that have not been heard of yet: fresh.
+    for (let k = keys.length; k < budget!.keys; k++) {
+      keys.push({ sends: [], blockedUntil: Number.NEGATIVE_INFINITY, limits: budget!.limits });
+    }
+    return keys;
+  };
+
+  const estimate = (t: number, ratePerSecond: number): number | undefined => {
+    const remaining = Math.max(0, total - done);
+    if (remaining === 0) return 0;
+    const inFlight = Math.max(0, requests - settledRequests);
+    const answer = latencyMs ?? 0;
+    if (budget === undefined) {
+      if (!(ratePerSecond > 0)) return undefined;
+      // Never sooner than the first key can send again.
+      let free = Number.POSITIVE_INFINITY;
+      for (const state of keyStates.values()) free = Math.min(free, Math.max(t, state.blockedUntil));
+      const blocked = Number.isFinite(free) ? free - t : 0;
+      return Math.max((remaining * 1000) / ratePerSecond, blocked);
+    }
+    // Requests a unit costs, as seen so far (1 before anything is done); those in flight are sent.
+    const perUnit = done > 0 ? Math.max(1, settledRequests / done) : 1;
+    const toSend = Math.max(0, Math.ceil(remaining * perUnit - inFlight));
+    const lastSend = sendAllBy(t, toSend, outlooks(t));
+    return Number.isFinite(lastSend) ? lastSend - t + answer : undefined;
   };
 
   const summary = (): ProgressSummary => {
-    const elapsedMs = Math.max(0, now() - startedAt);
+    const t = now();
+    const elapsedMs = Math.max(0, t - startedAt);
     const ratePerSecond = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-    const remaining = Math.max(0, total - done);
-    let etaMs: number | undefined;
-    const rate = budgetRate();
-    if (remaining === 0) etaMs = 0;
-    else if (rate !== undefined && rate > 0) {
-      // Requests a unit of work costs, as seen so far (1 before anything is done).
-      const perUnit = done > 0 && requests > 0 ? requests / done : 1;
-      etaMs = (remaining * perUnit) / rate;
-    } else if (ratePerSecond > 0) etaMs = (remaining * 1000) / ratePerSecond;
+    if (etaCache === undefined || etaCache.version !== version || etaCache.at !== t) {
+      etaCache = { version, at: t, etaMs: estimate(t, ratePerSecond) };
+    }
+    const byKey: Record<string, ProgressKeySummary> = {};
+    for (const [key, state] of keyStates) {
+      byKey[key] = {
+        requests: state.requests,
+        rateLimited: state.rateLimited,
+        waits: state.waits,
+        waitMs: state.waitMs,
+      };
+    }
     return {
       label,
       total,
@@ -245,17 +403,18 @@ export function createProgress(options: ProgressOptions): Progress {
       retries,
       giveUps,
       waits: Object.fromEntries(WAIT_REASONS.map((r) => [r, { ...waits[r] }])) as ProgressSummary["waits"],
-      keys: learnedLimit.size,
+      keys: keyStates.size,
+      byKey,
       elapsedMs,
       ratePerSecond,
-      etaMs,
+      etaMs: etaCache.etaMs,
     };
   };
 
   /** The wait that ends last among the keys still waiting, and how many keys wait. */
   const currentWait = (): { wait: KeyWait; keys: number } | undefined => {
     const t = now();
-    let longest: KeyWait | undefined;
+    let longestWait: KeyWait | undefined;
     let keys = 0;
     for (const [key, wait] of keyWaits) {
       if (wait.until <= t) {
@@ -263,33 +422,71 @@ export function createProgress(options: ProgressOptions): Progress {
         continue;
       }
       keys++;
-      if (longest === undefined || wait.until > longest.until) longest = wait;
+      if (longestWait === undefined || wait.until > longestWait.until) longestWait = wait;
     }
-    return longest === undefined ? undefined : { wait: longest, keys };
+    return longestWait === undefined ? undefined : { wait: longestWait, keys };
   };
 
   const line = (): string => {
     const s = summary();
     const pct = total > 0 ? Math.floor((Math.min(done, total) * 100) / total) : 100;
-    const parts = [
-      `${s.done}/${s.total}${tty ? ` ${pct}%` : ` (${pct}%)`}`,
-      `${formatRate(s.ratePerSecond)}/s`,
-      `ETA ${formatDuration(s.etaMs)}`,
-      `429s ${s.rateLimited}`,
-    ];
-    if (s.failed > 0) parts.push(`failed ${s.failed}`);
     const current = currentWait();
+    let wait: string | undefined;
+    let waitKeys = "";
     if (current !== undefined) {
-      const { wait, keys } = current;
-      const left = Number.isFinite(wait.until) ? ` ${formatDuration(wait.until - now())}` : "";
-      parts.push(`waiting: ${wait.reason}${left}${keys > 1 ? ` (${keys} keys)` : ""}`);
+      const left = Number.isFinite(current.wait.until)
+        ? ` ${formatDuration(current.wait.until - now())}`
+        : "";
+      wait = `waiting: ${current.wait.reason}${left}`;
+      if (current.keys > 1) waitKeys = ` (${current.keys} keys)`;
     }
-    const head = label === undefined ? "" : `${label} `;
-    if (!tty) return `${head}t+${formatDuration(s.elapsedMs)} ${parts.join(" · ")}`;
-    return fitLine(
-      `${head}${formatBar(total > 0 ? done / total : 1, 24)} ${parts.join(" · ")}`,
-      stream.columns,
+    const failedPart = s.failed > 0 ? `failed ${s.failed}` : undefined;
+    if (!tty) {
+      const parts = [
+        `${s.done}/${s.total} (${pct}%)`,
+        `${formatRate(s.ratePerSecond)}/s`,
+        `ETA ${formatDuration(s.etaMs)}`,
+        `429s ${s.rateLimited}`,
+      ];
+      if (failedPart !== undefined) parts.push(failedPart);
+      if (wait !== undefined) parts.push(`${wait}${waitKeys}`);
+      const head = label === undefined ? "" : `${label} `;
+      return `${head}t+${formatDuration(s.elapsedMs)} ${parts.join(" · ")}`;
+    }
+    return layoutLine(
+      {
+        label,
+        fraction: total > 0 ? done / total : 1,
+        counts: `${s.done}/${s.total} ${pct}%`,
+        rate: `${formatRate(s.ratePerSecond)}/s`,
+        eta: `ETA ${formatDuration(s.etaMs)}`,
+        rateLimited: `429s ${s.rateLimited}`,
+        noneRateLimited: s.rateLimited === 0,
+        failed: failedPart,
+        wait,
+        waitKeys,
+      },
+      // One column short of the width: a line that fills it wraps on some terminals.
+      (stream.columns ?? DEFAULT_COLUMNS) - 1,
     );
+  };
+
+  /** One line per key, at the end of a batch over several keys. */
+  const keyTable = (): string => {
+    const rows = [...keyStates].map(([key, k]) => [
+      key,
+      String(k.requests),
+      String(k.rateLimited),
+      String(k.waits),
+      formatDuration(k.waitMs),
+    ]);
+    const header = ["key", "requests", "429s", "waits", "waited (sum)"];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const cells = (row: string[]) =>
+      `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")}`;
+    return [`${label === undefined ? "" : `${label} `}by key:`, cells(header), ...rows.map(cells)]
+      .map((row) => `${row}\n`)
+      .join("");
   };
 
   const render = (): void => {
@@ -318,16 +515,29 @@ export function createProgress(options: ProgressOptions): Progress {
     hooks: { event: onEvent },
     tick(n = 1) {
       done += count(n, "count");
+      version++;
       maybeRender();
     },
     fail(n = 1) {
       const k = count(n, "count");
       done += k;
       failed += k;
+      version++;
       maybeRender();
     },
     setTotal(n) {
       total = nonNegativeInteger("total", n);
+      version++;
+    },
+    watch(clients) {
+      if (!Array.isArray(clients)) throw new TypeError("Expected `clients` to be an array of clients");
+      for (const [i, client] of clients.entries()) {
+        plainObject(`clients[${i}]`, client);
+        fn(`clients[${i}].nextSendAt`, client.nextSendAt);
+      }
+      watched = [...clients];
+      for (const client of watched) stateOf(client.key);
+      version++;
     },
     render() {
       if (stoppedAt === undefined) render();
@@ -340,6 +550,7 @@ export function createProgress(options: ProgressOptions): Progress {
         render();
         stoppedAt = clock.now();
         if (tty && drawn) stream.write("\n");
+        if (keyStates.size > 1) stream.write(keyTable());
       }
       return summary();
     },

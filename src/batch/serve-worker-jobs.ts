@@ -3,26 +3,30 @@ import type { Client } from "../client/create-client.js";
 import { type Clock, realClock } from "../clock/clock.js";
 import type { Hooks } from "../events/hooks.js";
 import { fn, plainObject } from "../internal/validate.js";
+import { pickKey } from "./pick-key.js";
 import { serializeError } from "./serialize-error.js";
 import {
   type FromWorker,
   JOB_ASSIGNED,
-  JOB_STARTED,
+  startedOn,
   type ToWorker,
   WORKER_DATA_KEY,
   type WorkerSetup,
 } from "./worker-protocol.js";
 
-/** What a worker's `createClient` is given. */
-export interface WorkerClientContext {
-  /** The API key this worker owns. Pass it to `createClient`; never log it. */
+/**
+ * What a worker's `createClient` is given, once per key the worker owns. `D` is the type of
+ * `runInWorkers`' `workerData`.
+ */
+export interface WorkerClientContext<D = unknown> {
+  /** The API key of the client to make. Pass it to `createClient`; never log it. */
   apiKey: string;
   /** The key's fingerprint, for logs. */
   key: string;
   /** The key's position in `runInWorkers`' `keys`. */
   keyIndex: number;
-  /** The `workerData` given to `runInWorkers`. */
-  data: unknown;
+  /** The `workerData` given to `runInWorkers` (a structured clone of it). */
+  data: D;
   /**
    * Hooks that send the client's events to `runInWorkers`' `hooks` on the main thread (so one
    * progress reporter or logger sees every worker); undefined when the caller gave no `hooks`.
@@ -31,30 +35,63 @@ export interface WorkerClientContext {
   hooks: Hooks | undefined;
 }
 
-export interface WorkerJobHandler<J, R> {
+/** The worker's side of a batch: how to make a key's client, and how to run a job with it. */
+export interface WorkerJobHandler<J, R, D = unknown> {
   /**
-   * The clock the worker's client was made with: the worker asks for a job when the key's
+   * The clock the worker's clients were made with: the worker asks for a job when a key's
    * `nextSendAt()` has come on it.
    * @default the real clock
    */
   clock?: Clock;
-  /** Makes the worker's one client, once, before the first job. */
-  createClient(context: WorkerClientContext): Client | Promise<Client>;
   /**
-   * Runs one job with the worker's client. What it returns must survive `structuredClone`;
-   * what it throws reaches the caller as a `SerializedError` (the error's `toJSON()`).
+   * Makes the client of one key, once per key the worker owns (one, unless `runInWorkers` was
+   * given `keysPerWorker`), before the first job. What it throws fails the worker before it serves
+   * any job: `runInWorkers` rejects with a `WorkerModuleError`.
+   */
+  createClient(context: WorkerClientContext<D>): Client | Promise<Client>;
+  /**
+   * Runs one job with the client of the key chosen for it. What it returns must survive
+   * `structuredClone`; what it throws reaches the caller as a `SerializedError` (the error's
+   * `toJSON()`).
    */
   run(job: J, client: Client): Promise<R> | R;
 }
 
+/** One key of this worker: its client once made, and the jobs running on it. */
+interface KeySlot {
+  apiKey: string;
+  key: string;
+  keyIndex: number;
+  client: Client | undefined;
+  running: number;
+}
+
 /**
  * The worker side of `runInWorkers`: call it once, at the top level of the worker module. It
- * makes the worker's client, runs each job it is sent (several at once, as `concurrency` says)
- * and posts back the result or the error; on the main thread's signal it closes the client
- * and lets the thread end.
+ * makes the worker's clients (one per key it owns), runs each job it is sent on the key that can
+ * send soonest (several at once, as `concurrency` says) and posts back the result or the error;
+ * on the main thread's signal it closes the clients and lets the thread end.
  * @throws Error outside a worker started by `runInWorkers`.
+ *
+ * @example
+ * ```js
+ * // sync-worker.js: a JavaScript module (on Node 20 a worker cannot load TypeScript)
+ * import { campone, createClient } from "pacekeeper";
+ * import { serveWorkerJobs } from "pacekeeper/batch";
+ *
+ * serveWorkerJobs({
+ *   createClient: ({ apiKey, data, hooks }) =>
+ *     createClient({ baseUrl: data.baseUrl, apiKey, dialect: campone(), hooks }),
+ *   async run(job, client) {
+ *     const booking = await client.request({ path: `/bookings/${job.id}` });
+ *     return { id: job.id, nights: booking.nights }; // CPU work here runs on this thread
+ *   },
+ * });
+ * ```
  */
-export function serveWorkerJobs<J = unknown, R = unknown>(handler: WorkerJobHandler<J, R>): void {
+export function serveWorkerJobs<J = unknown, R = unknown, D = unknown>(
+  handler: WorkerJobHandler<J, R, D>,
+): void {
   plainObject("handler", handler);
   fn("handler.createClient", handler.createClient);
   fn("handler.run", handler.run);
@@ -73,8 +110,9 @@ export function serveWorkerJobs<J = unknown, R = unknown>(handler: WorkerJobHand
     : undefined;
 
   const clock = handler.clock ?? realClock;
-  let ready: Client | undefined;
-  let running = 0;
+  const concurrency = setup.concurrency;
+  const slots: KeySlot[] = setup.keys.map((k) => ({ ...k, client: undefined, running: 0 }));
+  let ready = false;
   /** Job messages received so far. */
   let received = 0;
   let closing = false;
@@ -83,34 +121,43 @@ export function serveWorkerJobs<J = unknown, R = unknown>(handler: WorkerJobHand
   let turn: NodeJS.Immediate | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  /** Nothing waits at the key and it runs fewer jobs than it may: it can take one more. */
+  const free = (slot: KeySlot): boolean => slot.client!.waiting === 0 && slot.running < concurrency;
+
   /**
-   * Asks for one more job when the key could send at once, and for none otherwise (then again
-   * when it could). One at a time, a turn of the event loop apart, so that the last job's request
-   * has reached the key's pacer before the key is asked again.
+   * Asks for one more job per key that could send at once, and for none otherwise (then again
+   * when one could). A turn of the event loop after the last job began, so that its request has
+   * reached its key's pacer before the key is asked again.
    */
   const askForWork = (): void => {
     turn = undefined;
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    if (ready === undefined || closing) return;
+    if (!ready || closing) return;
+    const next = slots.map((slot) => slot.client!.nextSendAt());
+    const now = clock.now(); // after the keys' own readings
     let credit = 0;
-    let nextAt: number | undefined;
-    const canPark = ready.waiting === 0 && running < setup.concurrency;
-    const next = ready.nextSendAt();
-    const now = clock.now(); // after the key's own reading
-    // When no key can send, one job may wait at the key that frees first (its wait and reason
-    // reach the hooks): tell the main thread when this one does.
-    if (Number.isFinite(next)) nextAt = next;
-    if (next <= now) {
-      if (canPark) credit = 1;
-    } else if (Number.isFinite(next)) {
-      if (running < setup.concurrency) {
-        timer = setTimeout(askSoon, Math.min(Math.max(1, Math.ceil(next - now)), 2_147_483_647));
-        timer.unref();
+    let soonest = Number.POSITIVE_INFINITY;
+    let wakeAt = Number.POSITIVE_INFINITY;
+    slots.forEach((slot, i) => {
+      const at = next[i]!;
+      soonest = Math.min(soonest, at);
+      if (at <= now) {
+        if (free(slot)) credit++;
+      } else if (Number.isFinite(at) && slot.running < concurrency) {
+        wakeAt = Math.min(wakeAt, at);
       }
+    });
+    // When no key anywhere can send, one job may wait at the key that frees first (its wait and
+    // reason reach the hooks): say when this worker's first key frees, and whether it can take it.
+    const nextAt = Number.isFinite(soonest) ? soonest : undefined;
+    const canPark = slots.some((slot, i) => next[i] === soonest && free(slot));
+    if (Number.isFinite(wakeAt)) {
+      timer = setTimeout(askSoon, Math.min(Math.max(1, Math.ceil(wakeAt - now)), 2_147_483_647));
+      timer.unref();
     }
     // An infinite next send waits on a probe's answer: a job's end asks again.
-    const said = `${credit} ${next <= now ? "now" : nextAt} ${canPark}`;
+    const said = `${credit} ${soonest <= now ? "now" : nextAt} ${canPark}`;
     if (credit > 0 || said !== lastSaid) post({ type: "credit", credit, received, nextAt, canPark });
     lastSaid = said;
   };
@@ -118,45 +165,62 @@ export function serveWorkerJobs<J = unknown, R = unknown>(handler: WorkerJobHand
     turn ??= setImmediate(askForWork);
   };
 
-  const client = Promise.resolve().then(() =>
-    handler.createClient({
-      apiKey: setup.apiKey,
-      key: setup.key,
-      keyIndex: setup.keyIndex,
-      data: setup.data,
-      hooks,
+  /** The key a job goes to: one that could send now, then fewest waiting, then fewest running. */
+  const chooseKey = (): KeySlot => {
+    const now = clock.now();
+    const open = slots.filter((slot) => slot.running < concurrency);
+    const candidates = open.length > 0 ? open : slots;
+    const loads = candidates.map((slot) => ({
+      // Every key that can send now is as soon as any other: they differ only by when they were read.
+      nextSendAt: Math.max(now, slot.client!.nextSendAt()),
+      waiting: slot.client!.waiting,
+      active: slot.running,
+    }));
+    return candidates[pickKey(loads)]!;
+  };
+
+  const made = Promise.all(
+    slots.map(async (slot) => {
+      slot.client = await handler.createClient({
+        apiKey: slot.apiKey,
+        key: slot.key,
+        keyIndex: slot.keyIndex,
+        data: setup.data as D,
+        hooks,
+      });
     }),
   );
-  client.then(
-    (c) => {
-      ready = c;
-      // A fresh key can send at once: the first jobs come together.
-      lastSaid = `${setup.concurrency}`;
-      post({ type: "ready", credit: setup.concurrency });
+  made.then(
+    () => {
+      ready = true;
+      // Fresh keys can send at once: the first jobs come together.
+      lastSaid = `${concurrency * slots.length}`;
+      post({ type: "ready", credit: concurrency * slots.length });
     },
     (error: unknown) => {
-      // The worker cannot serve without its client: crash it, so the main thread reassigns its jobs.
+      // The worker cannot serve without its clients: crash it, so the main thread hears why.
       setImmediate(() => {
         throw error;
       });
     },
   );
 
-  const runJob = async (id: number, job: J): Promise<void> => {
-    running++;
+  const runJob = async (id: number, job: J, slot: KeySlot): Promise<void> => {
+    slot.running++;
     askSoon();
     let message: FromWorker;
     try {
-      message = { type: "result", id, ok: true, value: await handler.run(job, await client) };
+      const value = await handler.run(job, slot.client!);
+      message = { type: "result", id, keyIndex: slot.keyIndex, ok: true, value };
     } catch (error) {
-      message = { type: "result", id, ok: false, error: serializeError(error) };
+      message = { type: "result", id, keyIndex: slot.keyIndex, ok: false, error: serializeError(error) };
     }
-    running--;
+    slot.running--;
     try {
       post(message);
     } catch (error) {
       // The result could not be cloned (a function, a socket): the job did run, so it fails.
-      post({ type: "result", id, ok: false, error: serializeError(error) });
+      post({ type: "result", id, keyIndex: slot.keyIndex, ok: false, error: serializeError(error) });
     }
     askSoon();
   };
@@ -164,18 +228,21 @@ export function serveWorkerJobs<J = unknown, R = unknown>(handler: WorkerJobHand
   port.on("message", (message: ToWorker) => {
     if (message.type === "job") {
       received++;
-      lastSaid = ""; // the main thread forgot what this worker said of its key: say it again
-      // Synchronously, before anything can fail: from here the job counts as started, so a
-      // crash makes it fail instead of running again elsewhere.
-      if (Atomics.compareExchange(states, message.id, JOB_ASSIGNED, JOB_STARTED) !== JOB_ASSIGNED) return;
-      void runJob(message.id, message.job as J);
+      lastSaid = ""; // the main thread forgot what this worker said of its keys: say it again
+      const slot = chooseKey();
+      // Synchronously, before anything can fail: from here the job counts as started on this key,
+      // so a crash makes it fail instead of running again elsewhere.
+      const started = startedOn(slot.keyIndex);
+      if (Atomics.compareExchange(states, message.id, JOB_ASSIGNED, started) !== JOB_ASSIGNED) return;
+      void runJob(message.id, message.job as J, slot);
     } else if (message.type === "close") {
       closing = true;
       if (turn !== undefined) clearImmediate(turn);
       if (timer !== undefined) clearTimeout(timer);
-      void client
-        .then((c) => c.close())
+      // Clients still being made are closed once made.
+      void made
         .catch(() => {})
+        .then(() => Promise.all(slots.map((slot) => slot.client?.close().catch(() => {}))))
         .finally(() => port.close());
     }
   });

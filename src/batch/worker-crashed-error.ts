@@ -20,6 +20,16 @@ export interface WorkerCrashedErrorInit {
  * A job of `runInWorkers` could not finish because its worker crashed (threw outside a job,
  * exited, or ran out of memory) — after the job had started, or with no worker left to run it.
  * Jobs a crashed worker held but had not started are run by another worker instead.
+ *
+ * An outcome carries it as data (`outcome.error.code === "worker_crashed"`); the class is for code
+ * that rebuilds or throws it.
+ *
+ * @example
+ * ```ts
+ * const { outcomes } = await runInWorkers({ workerModule, keys, jobs });
+ * const crashed = outcomes.filter((o) => !o.ok && o.error.code === "worker_crashed" && o.error.started);
+ * // These may have sent their requests: check on the server before running them again.
+ * ```
  */
 export class WorkerCrashedError extends PacekeeperError {
   static {
@@ -46,7 +56,20 @@ export class WorkerCrashedError extends PacekeeperError {
   }
 }
 
-/** A `WorkerCrashedError`, from this copy of the package or another. (An outcome's serialized error: check `code === "worker_crashed"`.) */
+/**
+ * A `WorkerCrashedError`, from this copy of the package or another. (An outcome's serialized error:
+ * check `code === "worker_crashed"`.)
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await rerun(job);
+ * } catch (error) {
+ *   if (isWorkerCrashedError(error) && error.started) console.warn(`${error.key}: may have sent`);
+ *   throw error;
+ * }
+ * ```
+ */
 export function isWorkerCrashedError(error: unknown): error is WorkerCrashedError {
   return isBranded(error, ["WorkerCrashedError"]);
 }

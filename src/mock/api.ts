@@ -26,6 +26,18 @@ export interface FaultingMockApi extends MockApi {
 /**
  * The mock of one dialect, as a function from Request to Response.
  * @throws TypeError or RangeError when an option is invalid, naming the option.
+ *
+ * @example
+ * ```ts
+ * import { createMockApi } from "pacekeeper/mock";
+ *
+ * const api = createMockApi({ dialect: "campone", limit: 1 });
+ * const headers = { authorization: "Bearer key_live_a" };
+ * await api.handle(new Request("https://api.campone.test/sites", { headers })); // 200
+ * const refused = await api.handle(new Request("https://api.campone.test/sites", { headers }));
+ * refused.status; // 429, with Retry-After
+ * api.audit().map((row) => row.status); // [200, 429]
+ * ```
  */
 export function createMockApi(options: MockApiOptions): MockApi {
   const api = buildMockApi(resolveMockOptions(options));

@@ -7,27 +7,33 @@
  *     --faults 0.05|NAME=P,… --faults-seed N --audit-limit N]
  *
  * Prints `pacekeeper-mock: <dialect> listening on http://127.0.0.1:PORT` on stdout. A bad flag prints a
- * message naming the flag on stderr and exits 2; a server that cannot start exits 1.
+ * message naming the flag on stderr and exits 2; a server that cannot start exits 1. `--help` prints the
+ * usage, `--version` the package's version.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { VERSION } from "../internal/version.js";
 import { MOCK_FAULTS } from "./faults.js";
 import { startMockServer } from "./server.js";
 import type { MockServerOptions } from "./types.js";
 
 const NAME = "pacekeeper-mock";
 const DEFAULT_PORT = 4010;
+/** Absolute: the package ships no docs/, and a user reads --help far from the repository. */
+const DOCS_URL = "https://github.com/pacekeeper/pacekeeper/blob/main/docs/mock-servers.md";
 
 const USAGE = `Usage: ${NAME} --dialect campone|boothzen [--port ${DEFAULT_PORT}] [--limit N] [--window-ms N]
        [--burst N] [--burst-window-ms N] [--counting rolling|fixed|bucket] [--keys-file keys.json]
        [--faults P | --faults NAME=P,NAME=P…] [--faults-seed N] [--audit-limit N]
+       ${NAME} --help | --version
 
 Serves a mock of the CampOne or BoothZen API on 127.0.0.1 until SIGINT or SIGTERM.
 Limits default to each API's documented defaults. --port 0 picks a free port.
 The audit log is at GET /__admin/audit (never counted, never audited); it keeps the newest
 --audit-limit rows (default 100000).
 --faults P injects a fault into a fraction P of requests, spread evenly over every fault;
---faults NAME=P,… gives each fault its own probability (see docs/mock-servers.md, "Fault mode").`;
+--faults NAME=P,… gives each fault its own probability ("Fault mode" in the documentation).
+Documentation: ${DOCS_URL}`;
 
 /** Flag → option name, so a message from option validation names the flag the user typed. */
 const FLAG_OF_OPTION: Record<string, string> = {
@@ -46,7 +52,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
 class UsageError extends Error {}
 
 /** Options from the command line; throws UsageError naming the flag. */
-function parseFlags(argv: string[]): MockServerOptions | "help" {
+function parseFlags(argv: string[]): MockServerOptions | "help" | "version" {
   let values: ReturnType<typeof parse>["values"];
   try {
     values = parse(argv).values;
@@ -54,6 +60,7 @@ function parseFlags(argv: string[]): MockServerOptions | "help" {
     throw new UsageError((error as Error).message);
   }
   if (values.help) return "help";
+  if (values.version) return "version";
   if (values.dialect === undefined)
     throw new UsageError("Missing required flag `--dialect` (campone or boothzen)");
   const options: Record<string, unknown> = { dialect: values.dialect, port: DEFAULT_PORT };
@@ -100,6 +107,7 @@ function parse(argv: string[]) {
       "faults-seed": { type: "string" },
       "audit-limit": { type: "string" },
       help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
     },
   });
 }
@@ -166,7 +174,7 @@ function inFlags(message: string): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let options: MockServerOptions | "help";
+  let options: MockServerOptions | "help" | "version";
   try {
     options = parseFlags(argv);
   } catch (error) {
@@ -175,6 +183,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (options === "help") {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (options === "version") {
+    process.stdout.write(`${VERSION}\n`);
     return 0;
   }
   let server: Awaited<ReturnType<typeof startMockServer>>;

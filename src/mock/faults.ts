@@ -6,7 +6,18 @@
  */
 import { describe } from "./describe.js";
 
-/** Every fault the mock can inject, in the order probabilities are laid out for a draw. */
+/**
+ * Every fault the mock can inject, in the order probabilities are laid out for a draw.
+ *
+ * @example
+ * ```ts
+ * import { MOCK_FAULTS, startMockServer } from "pacekeeper/mock";
+ *
+ * // Every fault at once, 1% each.
+ * const probabilities = Object.fromEntries(MOCK_FAULTS.map((fault) => [fault, 0.01]));
+ * const server = await startMockServer({ dialect: "boothzen", port: 0, faults: { seed: 7, probabilities } });
+ * ```
+ */
 export const MOCK_FAULTS = [
   // The connection: cut before the request is read (not processed), or after it was processed.
   "reset-before",
@@ -39,7 +50,7 @@ export const MOCK_FAULTS = [
   "oversized-error",
 ] as const;
 
-/** The name of one fault (see docs/mock-servers.md, "Fault mode"). */
+/** The name of one fault (see "Fault mode" in https://github.com/pacekeeper/pacekeeper/blob/main/docs/mock-servers.md). */
 export type MockFault = (typeof MOCK_FAULTS)[number];
 
 /** Options of the fault mode: per-request probabilities, a script, or both. */

@@ -2,7 +2,7 @@
  * `pacekeeper/mock`: mock servers of the CampOne and BoothZen APIs, faithful to their documents,
  * for testing integrations. Three fronts over one implementation per dialect: `createMockApi`
  * (Fetch API Request → Response), `createMockHandlers` (msw), `startMockServer` (node:http); and the
- * `pacekeeper-mock` CLI. See docs/mock-servers.md.
+ * `pacekeeper-mock` CLI. See https://github.com/pacekeeper/pacekeeper/blob/main/docs/mock-servers.md
  */
 export { createMockApi } from "./api.js";
 export type { BoothZenList } from "./boothzen.js";

@@ -12,6 +12,19 @@ import type { MockHandlers, MockHandlersOptions } from "./types.js";
 /**
  * msw handlers that answer every request under `baseUrl` as the dialect would.
  * @throws TypeError or RangeError when an option is invalid, naming the option; Error when msw is not installed.
+ *
+ * @example
+ * ```ts
+ * import { setupServer } from "msw/node";
+ * import { createMockHandlers } from "pacekeeper/mock";
+ *
+ * const campone = createMockHandlers({ dialect: "campone", baseUrl: "https://api.campone.test" });
+ * const server = setupServer(...campone.handlers);
+ * server.listen({ onUnhandledRequest: "error" });
+ * // … the code under test calls https://api.campone.test; then:
+ * campone.audit(); // what it sent, with the status of each answer
+ * server.close();
+ * ```
  */
 export function createMockHandlers(options: MockHandlersOptions): MockHandlers {
   const resolved = resolveMockOptions(options, ["baseUrl"]);

@@ -21,6 +21,18 @@ const CLOSE_GRACE_MS = 1_000;
 /**
  * Starts a mock server of one dialect on 127.0.0.1.
  * @throws TypeError or RangeError (rejected) when an option is invalid, naming the option.
+ *
+ * @example
+ * ```ts
+ * import { startMockServer } from "pacekeeper/mock";
+ *
+ * const server = await startMockServer({ dialect: "boothzen", port: 0, limit: 4 });
+ * const res = await fetch(`${server.url}/api/v1/bookings`, {
+ *   headers: { authorization: "Bearer key_live_a" },
+ * });
+ * res.headers.get("ratelimit-remaining"); // "3"
+ * await server.close();
+ * ```
  */
 export async function startMockServer(options: MockServerOptions): Promise<MockServer> {
   const resolved = resolveMockOptions(options, ["port"]);

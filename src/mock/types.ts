@@ -11,7 +11,7 @@ export type { MockFault, MockFaultOptions } from "./faults.js";
 export type MockDialect = "campone" | "boothzen";
 
 /**
- * How the mock counts requests against a limit (see docs/mock-servers.md, "Counting models").
+ * How the mock counts requests against a limit (see "Counting models" in https://github.com/pacekeeper/pacekeeper/blob/main/docs/mock-servers.md).
  *
  * - `"rolling"`: an exact log; a request ages out `windowMs` after it was counted.
  * - `"fixed"`: back-to-back windows of `windowMs`, aligned to the key's first counted request.
@@ -100,7 +100,7 @@ export interface MockApiOptions {
   clock?: MockClock;
   /**
    * Fault mode: resets, 5xx, slow or cut answers, hostile rate-limit headers, unparsable error
-   * bodies, drawn per request from a seeded generator or scripted (docs/mock-servers.md, "Fault mode").
+   * bodies, drawn per request from a seeded generator or scripted ("Fault mode" in https://github.com/pacekeeper/pacekeeper/blob/main/docs/mock-servers.md).
    * Audit rows then say which fault each request got and whether the API processed it.
    * @default undefined (no faults)
    */

@@ -156,7 +156,7 @@ describe("log hooks", () => {
       rateLimit: { limit: 600, remaining: 597, resetMs: 41_000 },
     });
     expect(toLogRecord({ type: "wait", reason: "budget", ms: 1_500, ...base })).toMatchObject({
-      level: LOG_LEVELS.debug,
+      level: LOG_LEVELS.info,
       reason: "budget",
       waitMs: 1_500,
       msg: expect.stringContaining("waits 1.5s (budget)"),
@@ -184,6 +184,18 @@ describe("log hooks", () => {
       attempts: 3,
       err: { type: "ServerError", code: "server_error", message: "503" },
     });
+  });
+
+  it("a wait of a second or more is logged at info, a shorter one at debug, a gate always at info", () => {
+    const base = { key: "key_0123456789ab", dialect: "campone", method: "GET", url: "http://x.test/", at: 0 };
+    const level = (reason: "window" | "budget" | "probe" | "gate", ms: number | undefined) =>
+      toLogRecord({ type: "wait", reason, ms, ...base }).level;
+    expect(level("window", 999)).toBe(LOG_LEVELS.debug);
+    expect(level("window", 1_000)).toBe(LOG_LEVELS.info);
+    expect(level("budget", 42_000)).toBe(LOG_LEVELS.info);
+    expect(level("probe", undefined)).toBe(LOG_LEVELS.debug); // unknown length: behind a probe's answer
+    expect(level("gate", 5)).toBe(LOG_LEVELS.info);
+    expect(level("window", 0)).toBe(LOG_LEVELS.debug);
   });
 
   it("levels can be overridden per event type; trace falls back to debug on a logger without it", () => {

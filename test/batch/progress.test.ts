@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { createProgress, type ProgressStream } from "../../src/batch/index.js";
-import type { PacekeeperEvent } from "../../src/index.js";
+import { createKeyPool, createProgress, type ProgressStream } from "../../src/batch/index.js";
+import { campone, memoryStore, type PacekeeperEvent } from "../../src/index.js";
+import { createMockApi } from "../../src/mock/index.js";
 import { createVirtualClock, type VirtualClock } from "../../src/testing/index.js";
+import { seededRandom, simulatedTransport } from "../helpers/simulated-transport.js";
 
 const T0 = 1_700_000_000_000;
 
@@ -82,6 +84,71 @@ describe("createProgress", () => {
     progress.stop();
   });
 
+  it("fits a redrawn line to 80 columns when the terminal does not say, keeping the wait and its reason", async () => {
+    const clock = createVirtualClock(T0);
+    const wide = fakeStream(true, 200);
+    const narrow: ProgressStream & { chunks: string[] } = {
+      isTTY: true,
+      chunks: [],
+      write: (c: string) => narrow.chunks.push(c),
+    };
+    const make = (stream: ProgressStream) =>
+      createProgress({ total: 5_000, label: "campone-bookings-sync", stream, clock, intervalMs: 1 });
+    const progresses = [make(wide), make(narrow)];
+    for (const progress of progresses) {
+      for (let i = 0; i < 2_100; i++) progress.tick();
+      progress.hooks.event?.(response(clock, 429));
+      for (const key of KEYS4) {
+        progress.hooks.event?.({ type: "wait", reason: "window", ms: 12_400, ...base(clock, key) });
+      }
+      await clock.advance(1);
+      progress.render();
+    }
+    const text = (chunk: string) => chunk.replace("\r", "").replace("\x1b[K", "");
+    // Wide enough: everything, the bar at its full width.
+    expect(text(wide.chunks.at(-1)!)).toMatch(
+      /^campone-bookings-sync \[█{10}░{14}\] 2100\/5000 42% · [\d.]+\/s · ETA \S+ · 429s 1 · waiting: window 12\.4s \(4 keys\)$/,
+    );
+    // 80 columns: the rate and the bar go first; the wait, its reason and the keys waiting stay.
+    const line = text(narrow.chunks.at(-1)!);
+    expect(line.length).toBeLessThan(80);
+    expect(line).toContain("2100/5000 42%");
+    expect(line).toContain("ETA ");
+    expect(line).toContain("429s 1");
+    expect(line).toMatch(/waiting: window 12\.4s \(4 keys\)$/);
+    expect(line).not.toContain("/s ·");
+    for (const progress of progresses) progress.stop();
+  });
+
+  it("at stop(), a batch over several keys ends with one line per key: requests, 429s, waits", async () => {
+    const clock = createVirtualClock(T0);
+    const stream = fakeStream(false);
+    const progress = createProgress({ total: 3, label: "boothzen", stream, clock });
+    const [a, b] = KEYS4 as [string, string];
+    completeJob(progress, clock, a);
+    progress.hooks.event?.({ type: "wait", reason: "window", ms: 1_500, ...base(clock, b) });
+    await clock.advance(1_500);
+    completeJob(progress, clock, b);
+    progress.hooks.event?.(request(clock, b));
+    progress.hooks.event?.(response(clock, 429, undefined, b));
+    progress.hooks.event?.({ type: "wait", reason: "gate", ms: 2_000, ...base(clock, b) });
+    await clock.advance(2_000);
+    completeJob(progress, clock, b);
+    const summary = progress.stop();
+    expect(summary.byKey).toEqual({
+      [a]: { requests: 1, rateLimited: 0, waits: 0, waitMs: 0 },
+      [b]: { requests: 3, rateLimited: 1, waits: 2, waitMs: 3_500 },
+    });
+    // After the last progress line; every line ends with a newline.
+    expect(stream.text().split("\n").slice(-5)).toEqual([
+      "boothzen by key:",
+      "  key               requests  429s  waits  waited (sum)",
+      `  ${a}         1     0      0           0ms`,
+      `  ${b}         3     1      2          3.5s`,
+      "",
+    ]);
+  });
+
   it("elsewhere (CI logs): plain lines every intervalMs with the elapsed time, and a last line at stop()", async () => {
     const clock = createVirtualClock(T0);
     const stream = fakeStream(false);
@@ -98,51 +165,6 @@ describe("createProgress", () => {
       "boothzen t+5.0s 3/4 (75%) · 0.60/s · ETA 1.7s · 429s 0\n",
     ]);
     expect(stream.text()).not.toContain("\r");
-  });
-
-  it("computes the ETA from the budget: limit per window × keys, the tightest limit, RateLimit-Limit when a response says it", () => {
-    const clock = createVirtualClock(T0);
-    const stream = fakeStream(false);
-    const progress = createProgress({
-      total: 100,
-      stream,
-      clock,
-      budget: {
-        keys: 4,
-        limits: [
-          { limit: 10, windowMs: 1_000 }, // 10/s per key
-          { limit: 1_200, windowMs: 60_000 }, // 20/s per key: not the one that binds
-        ],
-      },
-    });
-    for (let i = 0; i < 20; i++) completeJob(progress, clock);
-    // 80 left at 4 keys × 10/s.
-    expect(progress.summary().etaMs).toBe(2_000);
-    // A job that costs two requests doubles it.
-    progress.hooks.event?.(request(clock));
-    progress.hooks.event?.(request(clock));
-    progress.tick();
-    expect(progress.summary().etaMs).toBeCloseTo((79 * (22 / 21) * 1000) / 40, 6);
-
-    // Both keys' responses announce 600 a minute on the longest window: 10/s per key instead of 1/s.
-    const learned = createProgress({
-      total: 100,
-      stream,
-      clock,
-      budget: {
-        keys: 2,
-        limits: [
-          { limit: 100, windowMs: 1_000 },
-          { limit: 60, windowMs: 60_000 },
-        ],
-      },
-    });
-    expect(learned.summary().etaMs).toBe(100_000 / 2); // 1/s per key before any header
-    for (const key of ["key_000000000001", "key_000000000002"])
-      learned.hooks.event?.(response(clock, 200, 600, key));
-    expect(learned.summary().etaMs).toBe(5_000); // 100 at 2 × 10/s
-    progress.stop();
-    learned.stop();
   });
 
   it("without a budget, extrapolates the rate observed so far", async () => {
@@ -241,5 +263,194 @@ describe("createProgress", () => {
     [{ total: 1, color: true }, /Unknown option `color`/],
   ])("rejects %j", (options, message) => {
     expect(() => createProgress({ stream: fakeStream(false), ...options } as never)).toThrow(message);
+  });
+});
+
+/** `count` jobs of one request each, all sent and answered now, spread over `keys` in turn. */
+function completeJobs(
+  progress: ReturnType<typeof createProgress>,
+  clock: VirtualClock,
+  count: number,
+  keys: readonly string[],
+) {
+  for (let i = 0; i < count; i++) completeJob(progress, clock, keys[i % keys.length]);
+}
+
+const KEYS4 = ["key_000000000001", "key_000000000002", "key_000000000003", "key_000000000004"];
+
+describe("createProgress: the ETA from the budget and what the keys' events say", () => {
+  const budget = { keys: 4, limits: [{ limit: 10, windowMs: 1_000 }] };
+
+  it("counts the fresh keys' whole first windows: 100 jobs on 4 keys of 10 per second take 2 s, not 2.5", () => {
+    const clock = createVirtualClock(T0);
+    const progress = createProgress({ total: 100, stream: fakeStream(false), clock, budget });
+    // 40 at once, 40 a second later, the last 20 two seconds in.
+    expect(progress.summary().etaMs).toBe(2_000);
+    // 40 jobs that fit in the first windows: the estimate does not move.
+    const fits = createProgress({ total: 40, stream: fakeStream(false), clock, budget });
+    expect(fits.summary().etaMs).toBe(0);
+    progress.stop();
+    fits.stop();
+  });
+
+  it("counts down while every key waits for its window, instead of freezing", async () => {
+    const clock = createVirtualClock(T0);
+    const progress = createProgress({ total: 100, stream: fakeStream(false), clock, budget });
+    completeJobs(progress, clock, 40, KEYS4); // every key's window is full until T0 + 1 s
+    // 60 left: 40 when the windows free, 20 a second later; plus the last answer's 5 ms.
+    expect(progress.summary().etaMs).toBe(2_005);
+    await clock.advance(500);
+    expect(progress.summary().etaMs).toBe(1_505);
+    await clock.advance(499);
+    expect(progress.summary().etaMs).toBe(1_006);
+    progress.stop();
+  });
+
+  it("a 429's gate, a spent server budget or a watched client's nextSendAt holds its key", async () => {
+    const clock = createVirtualClock(T0);
+    const progress = createProgress({ total: 60, stream: fakeStream(false), clock, budget });
+    const event = (e: PacekeeperEvent) => progress.hooks.event?.(e);
+    // Fresh keys: 40 at once, 20 a second later.
+    expect(progress.summary().etaMs).toBe(1_000);
+    // Key 1 is gated for 5 s: the other three send 30 at once, 30 a second later.
+    event({
+      type: "rate-limited",
+      attempt: 1,
+      retryAfterMs: 5_000,
+      gateMs: 5_000,
+      gateReason: "retry-after",
+      ...base(clock, KEYS4[0]),
+    });
+    expect(progress.summary().etaMs).toBe(1_000);
+    // Key 2's server budget is spent for 30 s: two keys left, 20 a second: 60 take 2 s.
+    event({ type: "wait", reason: "budget", ms: 30_000, ...base(clock, KEYS4[1]) });
+    expect(progress.summary().etaMs).toBe(2_000);
+    // A watched client knows key 3 cannot send for 10 s: key 4 alone sends 10 a second, the 60th
+    // five seconds in.
+    progress.watch([{ key: KEYS4[2]!, nextSendAt: () => T0 + 10_000 }]);
+    expect(progress.summary().etaMs).toBe(5_000);
+    progress.stop();
+  });
+
+  it("takes a RateLimit-Limit for the longest window's limit, and learns what a job costs", () => {
+    const clock = createVirtualClock(T0);
+    const limits = [
+      { limit: 100, windowMs: 1_000 },
+      { limit: 60, windowMs: 60_000 },
+    ];
+    const progress = createProgress({
+      total: 200,
+      stream: fakeStream(false),
+      clock,
+      budget: { keys: 2, limits },
+    });
+    // 60 per key per minute binds: 120 at once, the rest a minute later.
+    expect(progress.summary().etaMs).toBe(60_000);
+    // Both keys' answers say 600 a minute: 100 per key per second binds, 200 go at once.
+    for (const key of KEYS4.slice(0, 2)) progress.hooks.event?.(response(clock, 200, 600, key));
+    expect(progress.summary().etaMs).toBe(5); // the answer's latency
+    // Jobs of two requests each: after 10, the 90 left cost 180 requests.
+    const doubled = createProgress({
+      total: 100,
+      stream: fakeStream(false),
+      clock,
+      budget: { keys: 1, limits },
+    });
+    for (let i = 0; i < 10; i++) {
+      for (let r = 0; r < 2; r++) {
+        doubled.hooks.event?.(request(clock));
+        doubled.hooks.event?.(response(clock));
+      }
+      doubled.tick();
+    }
+    // The key sent 20 and has 40 of its 60 a minute left now; each minute frees 60 more: 40, 100,
+    // 160, 220 sent by 0, 1, 2, 3 minutes. The 180th goes three minutes in, and its answer after.
+    expect(doubled.summary().etaMs).toBe(180_000 + 5);
+    progress.stop();
+    doubled.stop();
+  });
+});
+
+/**
+ * A real batch: a key pool against the CampOne mock on a virtual clock, the progress fed by its
+ * hooks and watching its clients. Every 50 ms of virtual time the ETA is read; the batch's real end
+ * judges each reading.
+ */
+async function etaOfBatch(options: { jobs: number; keys: number; limit: number; windowMs: number }) {
+  const clock = createVirtualClock(T0);
+  const random = seededRandom(7);
+  const api = createMockApi({ dialect: "campone", limit: options.limit, windowMs: options.windowMs, clock });
+  const dialect = campone({ limit: options.limit, windowMs: options.windowMs });
+  const progress = createProgress({
+    total: options.jobs,
+    stream: fakeStream(false),
+    clock,
+    budget: { limits: dialect.limits, keys: options.keys },
+  });
+  const pool = createKeyPool({
+    apiKeys: Array.from({ length: options.keys }, (_, i) => `key_live_eta_${i}`),
+    baseUrl: "http://campone.test",
+    dialect,
+    fetch: simulatedTransport(api, clock, () => 2 + random() * 38),
+    clock,
+    store: memoryStore(),
+    hooks: progress.hooks,
+  });
+  progress.watch(pool.clients);
+  const readings: { at: number; etaMs: number | undefined; done: number }[] = [];
+  let endedAt: number | undefined;
+  const batch = Promise.all(
+    Array.from({ length: options.jobs }, () =>
+      pool.run(async (client) => {
+        const res = await client.fetch("/sites");
+        await res.body?.cancel();
+        progress.tick();
+      }),
+    ),
+  ).then(() => {
+    endedAt = clock.now();
+  });
+  while (endedAt === undefined) {
+    const s = progress.summary();
+    readings.push({ at: clock.now(), etaMs: s.etaMs, done: s.done });
+    await clock.advance(50);
+  }
+  await batch;
+  progress.stop();
+  await pool.close();
+  expect(api.audit().filter((row) => row.status === 429)).toEqual([]);
+  return { readings, endedAt, elapsedMs: endedAt - T0 };
+}
+
+describe("createProgress: the ETA of a real batch on a virtual clock", () => {
+  it("a batch that fits in the keys' first windows: the ETA says so from the start", async () => {
+    // 100 jobs, 4 keys of 30 per 10 s: all go at once (a rate of 12/s would say 8 s).
+    const { readings, elapsedMs } = await etaOfBatch({ jobs: 100, keys: 4, limit: 30, windowMs: 10_000 });
+    expect(elapsedMs).toBeLessThan(500);
+    for (const r of readings) expect(r.etaMs).toBeLessThanOrEqual(200);
+  });
+
+  it("over several windows: each reading's end is the batch's real end, give or take, and counts down through the waits", async () => {
+    // 130 jobs, 4 keys of 10 per second: 40 at once, then 40, 40 and 10 a second apart.
+    const { readings, endedAt, elapsedMs } = await etaOfBatch({
+      jobs: 130,
+      keys: 4,
+      limit: 10,
+      windowMs: 1_000,
+    });
+    expect(elapsedMs).toBeGreaterThan(3_000);
+    expect(elapsedMs).toBeLessThan(3_300);
+    for (const r of readings) {
+      expect(r.etaMs).toBeDefined();
+      // The predicted end stays within 150 ms of the real one, whether jobs finish or all keys wait.
+      expect(Math.abs(r.at + r.etaMs! - endedAt)).toBeLessThanOrEqual(150);
+    }
+    // Readings while nothing finished (every key waiting for its window) count down, never freeze.
+    const idle = readings.filter((r, i) => i > 0 && r.done === readings[i - 1]!.done && r.done > 0);
+    expect(idle.length).toBeGreaterThan(10);
+    for (const r of idle) {
+      const before = readings[readings.indexOf(r) - 1]!;
+      expect(r.etaMs!).toBeLessThan(before.etaMs!);
+    }
   });
 });

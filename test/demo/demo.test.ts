@@ -1,3 +1,7 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import * as byName from "pacekeeper/batch";
+import type { AuditEntry } from "pacekeeper/mock";
 import { describe, expect, it } from "vitest";
 import {
   type DemoSettings,
@@ -6,7 +10,9 @@ import {
   rateLimitedAfterFirstResponse,
   runDemoBatch,
 } from "../../demo/batch.js";
-import type { AuditEntry } from "../../src/mock/index.js";
+import * as source from "../../src/batch/index.js";
+
+const run = promisify(execFile);
 
 /** The demo's batch on small settings: real loopback servers, windows of one second. */
 const SMALL: Record<"campone" | "boothzen", DemoSettings> = {
@@ -44,6 +50,33 @@ function expectEveryJobDoneOnce(summary: DemoSummary, settings: DemoSettings) {
   expect(summary.waits.window.count + summary.waits.budget.count).toBeGreaterThan(0);
 }
 
+describe("the demo imports the package by name, as a user would: the build in dist/", () => {
+  it("under vitest, which runs test/demo", async () => {
+    const built = await import("../../dist/batch/index.js");
+    expect(byName.createKeyPool).toBe(built.createKeyPool);
+    expect(byName.createKeyPool).not.toBe(source.createKeyPool);
+  });
+
+  it("under tsx, which runs `npm run demo`", async () => {
+    const script = `
+      const byName = await import("pacekeeper/batch");
+      const built = await import("./dist/batch/index.js");
+      console.log(JSON.stringify({ built: byName.createKeyPool === built.createKeyPool }));
+    `;
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      timeout: 15_000,
+    });
+    expect(JSON.parse(stdout)).toEqual({ built: true });
+  });
+
+  it("`npm run demo` builds first", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const scripts = JSON.parse(await readFile("package.json", "utf8")).scripts as Record<string, string>;
+    expect(scripts.predemo).toMatch(/^npm run build\b/);
+    expect(scripts.demo).toBe("tsx demo/run.ts");
+  });
+});
+
 describe("the demo's batch (demo/batch.ts), small settings", () => {
   it("CampOne: pulls a date range with page_size=200 over 4 keys, creates bookings, every job once, no late 429", async () => {
     const summary = await runDemoBatch(SMALL.campone);
@@ -59,7 +92,7 @@ describe("the demo's batch (demo/batch.ts), small settings", () => {
     expect(summary.jobs).toBe(10 + 20 + 20);
     const table = formatSummaryTable([summary]);
     expect(table.split("\n")[0]).toMatch(
-      /^dialect\s+keys\s+jobs\s+requests\s+429s\s+time\s+minimum\s+time\/min/,
+      /^dialect\s+keys\s+jobs\s+requests\s+429s\s+time\s+minimum\s+vs minimum\s+waits by reason/,
     );
     expect(table.split("\n")[2]).toMatch(/^boothzen\s+4\s+50\s+50\s+0\s+/);
   });

@@ -1,6 +1,7 @@
 // A worker module for test/workers.test.ts: one CampOne client per worker, one request per job.
 // Plain JavaScript on the built package (`npm test` builds first), as a user's worker would be.
 
+import { threadId } from "node:worker_threads";
 import { serveWorkerJobs } from "../../dist/batch/index.js";
 import { campone, createClient } from "../../dist/index.js";
 
@@ -33,10 +34,14 @@ serveWorkerJobs({
   },
   async run(job, client) {
     if (job.kind === "exit") process.exit(3); // the worker dies before the job sends anything
+    if (job.kind === "exit-after-request") {
+      await client.request({ path: `/bookings/${job.bookingId}` });
+      process.exit(3); // the worker dies after the job's request reached the server
+    }
     if (job.kind === "throw") throw new TypeError(`job ${job.id} is not valid`);
     if (job.kind === "unclonable") return { id: job.id, callback: () => {} };
     await allStarted(workerData);
     const booking = await client.request({ path: `/bookings/${job.bookingId}` });
-    return { id: job.id, bookingId: booking.id, key: client.key };
+    return { id: job.id, bookingId: booking.id, key: client.key, thread: threadId };
   },
 });

@@ -42,14 +42,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The most of redis-server's output kept, to show when it fails to start (its tail says why). */
+const OUTPUT_KEPT = 8_192;
+
 export async function startRedisServer(port?: number): Promise<RedisServer> {
   for (let attempt = 0; ; attempt++) {
     const chosen = port ?? (await freePort());
     const child = spawn(
       "redis-server",
       ["--port", String(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      { stdio: "ignore" },
+      { stdio: ["ignore", "pipe", "pipe"] },
     );
+    // Its log goes to a buffer, not the test run's output; read always, so a full pipe never
+    // blocks the server.
+    let output = "";
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-OUTPUT_KEPT);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
     // A test run that ends without stopping it must not leave the server behind.
     const orphan = () => child.kill("SIGKILL");
     process.once("exit", orphan);
@@ -73,7 +84,9 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
     child.kill("SIGKILL");
     await exited;
     // Someone took the port between our probe and redis-server's bind: try another.
-    if (attempt >= 3 || port !== undefined) throw new Error(`redis-server did not start on port ${chosen}`);
+    if (attempt >= 3 || port !== undefined) {
+      throw new Error(`redis-server did not start on port ${chosen}; its output:\n${output}`);
+    }
   }
 }
 

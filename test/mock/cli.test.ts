@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { VERSION } from "../../src/internal/version.js";
 import { body } from "../helpers/mock-body.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -96,6 +97,20 @@ describe("pacekeeper-mock", () => {
     expect(unknown.status).toBe(401);
     child.kill("SIGTERM");
     expect(await exitOf(child)).toBe(0);
+  });
+
+  it("--version prints the package's version; --help the usage and where the documentation is", async () => {
+    const version = spawnCli(["--version"]);
+    expect(await exitOf(version.child)).toBe(0);
+    expect(version.stdout()).toBe(`${VERSION}\n`);
+    const help = spawnCli(["--help"]);
+    expect(await exitOf(help.child)).toBe(0);
+    expect(help.stdout()).toContain("Usage: pacekeeper-mock");
+    // The package ships no docs/: the link is absolute.
+    expect(help.stdout()).toContain(
+      "https://github.com/pacekeeper/pacekeeper/blob/main/docs/mock-servers.md",
+    );
+    expect(help.stderr()).toBe("");
   });
 
   it.each([

@@ -1,4 +1,5 @@
 /** What the msw front adds: a base URL (with a path), requests outside it untouched, reset(), side-by-side dialects. */
+import { http } from "msw";
 import { setupServer } from "msw/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMockHandlers } from "../../src/mock/index.js";
@@ -6,13 +7,25 @@ import { manualClock } from "../helpers/mock-clock.js";
 
 const auth = { authorization: "Bearer key_live_a" };
 let close: (() => void) | undefined;
+/** Requests no handler matched, as `METHOD url`: a test that expects none checks it is empty. */
+let unhandled: string[] = [];
 afterEach(() => {
   close?.();
   close = undefined;
+  unhandled = [];
 });
 
+/**
+ * After the mock's handlers, one that takes whatever they left: it records the request for the test
+ * to assert on and fails it with a network error, as `onUnhandledRequest: "error"` would, without
+ * printing msw's warning for requests a test sends outside the mock on purpose.
+ */
 function listen(...handlers: Parameters<typeof setupServer>): void {
-  const server = setupServer(...handlers);
+  const leftAlone = http.all("*", ({ request }) => {
+    unhandled.push(`${request.method} ${request.url}`);
+    return Response.error();
+  });
+  const server = setupServer(...handlers, leftAlone);
   server.listen({ onUnhandledRequest: "error" });
   close = () => server.close();
 }
@@ -27,6 +40,8 @@ describe("createMockHandlers", () => {
     await expect(fetch("https://api.campone.test/sites", { headers: auth })).rejects.toThrow();
     await expect(fetch("https://other.test/v2/sites", { headers: auth })).rejects.toThrow();
     expect(mock.audit().map((entry) => entry.path)).toEqual(["/v2/sites", "/v2/sites/", "/v2"]);
+    // Outside the base URL the mock left both alone: no handler of its matched them.
+    expect(unhandled).toEqual(["GET https://api.campone.test/sites", "GET https://other.test/v2/sites"]);
   });
 
   it("serves both dialects side by side in one setupServer", async () => {
@@ -50,6 +65,7 @@ describe("createMockHandlers", () => {
     expect((await fetch("https://boothzen.test/api/v1/bookings", { headers: auth })).status).toBe(429);
     expect(campone.audit()).toHaveLength(2);
     expect(boothzen.audit()).toHaveLength(2);
+    expect(unhandled).toEqual([]);
   });
 
   it("reset() forgets counters, the audit log and created bookings", async () => {

@@ -47,10 +47,12 @@ const CONTRACT: Record<string, string[]> = {
   ],
   "./batch": [
     "WorkerCrashedError",
+    "WorkerModuleError",
     "createKeyPool",
     "createLogHooks",
     "createProgress",
     "isWorkerCrashedError",
+    "isWorkerModuleError",
     "keyFingerprint",
     "runInWorkers",
     "serveWorkerJobs",
