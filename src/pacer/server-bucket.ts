@@ -53,6 +53,8 @@ interface Epoch {
   explainedByUs: boolean;
   /** When the answer that opened it arrived. */
   openedAt: number;
+  /** When the answer that said `remaining` arrived: a send granted since was counted after it. */
+  lowestAt: number;
 }
 
 /**
@@ -320,9 +322,18 @@ export class ServerBucket {
     // the window's answers were wrong (a hostile reset of years).
     const stale = endsBy < (epoch?.endsAfter ?? Number.NEGATIVE_INFINITY);
     if (stale && o.grantedAt < epoch!.openedAt) return;
+    // More left in the answer to a send granted after the lowest answer arrived, counted after it, in
+    // a window that ends later: the server's count went down (a fixed window turned over, a rolling
+    // one freed slots) before the current window's estimated end.
+    const countWentDown =
+      epoch !== undefined &&
+      o.remaining > epoch.remaining &&
+      o.grantedAt >= epoch.lowestAt &&
+      endsBy > epoch.endsBy;
     if (
       epoch === undefined ||
       stale ||
+      countWentDown ||
       (o.probe && o.observedAt >= epoch.endsBy) ||
       endsAfter > epoch.endsBy
     ) {
@@ -338,6 +349,7 @@ export class ServerBucket {
         uncounted: answeredMeanwhile,
         explainedByUs,
         openedAt: o.observedAt,
+        lowestAt: o.observedAt,
       };
       return;
     }
@@ -345,6 +357,7 @@ export class ServerBucket {
     epoch.endsAfter = Math.max(epoch.endsAfter, endsAfter);
     if (o.remaining < epoch.remaining) {
       epoch.remaining = o.remaining;
+      epoch.lowestAt = o.observedAt;
       epoch.explainedByUs = explainedByUs;
     } else if (o.remaining === epoch.remaining) {
       epoch.explainedByUs = epoch.explainedByUs || explainedByUs;

@@ -72,6 +72,19 @@ describe("ServerBucket", () => {
     expect(bucket.nextFreeAt(2_500)).toBeGreaterThanOrEqual(3_000);
   });
 
+  it("more left in the answer to a send granted after the lowest arrived: the window turned over early", () => {
+    // Fixed windows of 1 s that end at 350 ms, 1,350 ms…: the first answers say only "by 1,010".
+    const bucket = new ServerBucket(1000);
+    send(bucket, 0)({ at: 10, remaining: 2, resetMs: 1000, limit: 3 });
+    send(bucket, 10)({ at: 20, remaining: 1, resetMs: 1000, limit: 3 });
+    // The last slot's send lands past 350 ms, in the next window: 2 left there.
+    send(bucket, 500)({ at: 510, remaining: 2, resetMs: 1000, limit: 3 });
+    send(bucket, 510)({ at: 520, remaining: 1, resetMs: 1000, limit: 3 });
+    send(bucket, 520)({ at: 530, remaining: 0, resetMs: 1000, limit: 3 });
+    // That window's end, not the first one's, holds the next send: no probe at 1,010 ms.
+    expect(bucket.nextFreeAt(530)).toBeGreaterThanOrEqual(1_350);
+  });
+
   it("after a window ends, sends one request the log allows and waits for its answer: no probe beside it", () => {
     // A rolling server of 2 per second that our own sends explain: its window ended at 1,000 ms.
     const bucket = new ServerBucket(1000);
