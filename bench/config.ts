@@ -32,6 +32,8 @@ export interface BenchConfig {
   capFactor: number;
   /** Requests already on the wire when a 429 left the server are not violations. */
   violationGraceMs: number;
+  /** pacekeeper's runs per scenario in the tail section: enough for a run that loses a window to show. */
+  tailRuns: number;
   scenarios: Scenario[];
   overhead: { rounds: number; requestsPerRound: number; warmUpRequests: number; concurrency: number };
   scale: {
@@ -74,6 +76,7 @@ export function benchConfig(quick: boolean): BenchConfig {
     concurrency: 32,
     capFactor: 3,
     violationGraceMs: 10,
+    tailRuns: quick ? 3 : 8,
     scenarios: [CAMPONE, boothzen("fixed"), boothzen("rolling"), boothzen("bucket")],
     // Many short rounds rather than a few long ones: this machine's speed drifts within seconds,
     // and a ratio is only as good as its two halves ran alike. Without RateLimit headers, 105

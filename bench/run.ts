@@ -4,7 +4,7 @@
  * ratios measured side by side. Writes docs/benchmarks.svg and the generated part of
  * docs/benchmarks.md. Not a test: nothing here fails the build.
  *
- *   npm run build && npx tsx bench/run.ts [--quick] [--only=peers,real,overhead,pacer,scale] [--clients=pacekeeper,ky] [--no-write]
+ *   npm run build && npx tsx bench/run.ts [--quick] [--only=peers,tail,real,overhead,pacer,scale] [--clients=pacekeeper,ky] [--no-write]
  *   npx tsx bench/run.ts --render=FILE   rewrites docs/ from the results a run saved (its last line says where)
  */
 import { spawn } from "node:child_process";
@@ -22,13 +22,14 @@ import { REAL_LIMITER_CONFIG, type RealLimiterResult, runRealLimiters } from "./
 import { type BenchResults, goals, resultsMarkdown } from "./report.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { benchmarkChart } from "./svg.js";
+import { runTail, type TailResult } from "./tail.js";
 
 const START = "<!-- bench:results:start (written by npm run bench; edit outside these markers) -->";
 const END = "<!-- bench:results:end -->";
 
 const args = process.argv.slice(2);
 const USAGE =
-  "usage: npx tsx bench/run.ts [--quick] [--only=peers,real,overhead,pacer,scale] [--clients=NAME,…] [--no-write] [--render=FILE]";
+  "usage: npx tsx bench/run.ts [--quick] [--only=peers,tail,real,overhead,pacer,scale] [--clients=NAME,…] [--no-write] [--render=FILE]";
 const unknown = args.filter((a) => !/^--(quick|no-write|(only|clients|render)=.+)$/.test(a));
 if (unknown.length > 0) {
   console.error(`Unknown argument ${unknown.join(" ")}\n${USAGE}`);
@@ -40,7 +41,7 @@ const flag = (name: string) =>
     ?.split("=")[1]
     ?.split(",");
 const quick = args.includes("--quick");
-const sections = flag("only") ?? ["peers", "real", "overhead", "pacer", "scale"];
+const sections = flag("only") ?? ["peers", "tail", "real", "overhead", "pacer", "scale"];
 const clientFilter = flag("clients");
 const write = !args.includes("--no-write");
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -87,6 +88,7 @@ async function measure(): Promise<BenchResults> {
   );
   const host = await startServerHost();
   let peers: PeerResult[] = [];
+  let tail: TailResult[] = [];
   let realLimiters: RealLimiterResult[] = [];
   let overhead: OverheadResult[] = [];
   let pacer: PacerCostResult | undefined;
@@ -101,6 +103,10 @@ async function measure(): Promise<BenchResults> {
         config,
         (name) => !clientFilter || clientFilter.some((c) => name.toLowerCase().includes(c.toLowerCase())),
       );
+    }
+    if (sections.includes("tail")) {
+      console.log(`\npacekeeper, every run (${config.tailRuns} per scenario, median and worst):`);
+      tail = await runTail(host, config, config.tailRuns);
     }
     if (sections.includes("real")) {
       console.log(
@@ -134,6 +140,7 @@ async function measure(): Promise<BenchResults> {
     durationS: (Date.now() - startedAt.getTime()) / 1000,
     load: { before: loads[0]!, after: loads.at(-1)!, max: Math.max(...loads) },
     peers,
+    tail,
     realLimiters,
     realLimiterConfig: REAL_LIMITER_CONFIG,
     overhead,
