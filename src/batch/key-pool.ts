@@ -1,7 +1,9 @@
-import type { z } from "zod";
-import { type Client, createClient } from "../client/create-client.js";
+import { CallPromise, type WithResponse } from "../client/call-promise.js";
+import { type Client, createClient, type ShortcutMethod } from "../client/create-client.js";
 import type { ClientOptions } from "../client/options.js";
-import type { RequestOptions } from "../client/request.js";
+import type { ClientRequestInit } from "../client/prepare.js";
+import type { RequestMethod, RequestOptions } from "../client/request.js";
+import type { StandardSchemaV1 } from "../client/standard-schema.js";
 import { type Clock, realClock } from "../clock/clock.js";
 import { fn, nonEmptyString, plainObject, positiveInteger } from "../internal/validate.js";
 import { type KeyLoad, pickKey } from "./pick-key.js";
@@ -56,10 +58,35 @@ export interface KeyPool {
    */
   run<T>(job: (client: Client) => Promise<T> | T, options?: { signal?: AbortSignal }): Promise<T>;
   /** `client.fetch` on the key chosen as for `run`. */
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
-  /** `client.request` on the key chosen as for `run`. */
-  request<S extends z.ZodType>(options: RequestOptions & { schema: S }): Promise<z.output<S>>;
-  request(options: RequestOptions): Promise<unknown>;
+  fetch(input: string | URL | Request, init?: ClientRequestInit): Promise<Response>;
+  /**
+   * `client.request` on the key chosen as for `run`, typed the same way: by `schema` (any Standard
+   * Schema), else by a type argument, else `unknown`. It returns the same kind of promise:
+   * `.withResponse()` gives the response, its rate-limit snapshot and request id too. The call joins
+   * the pool's queue when it is made, however the promise is read; its `signal` takes it out of the
+   * queue if no key has taken it yet.
+   * @example
+   * const { data, rateLimit } = await pool.request({ path: "/api/v1/bookings", schema: BookingList }).withResponse();
+   */
+  request<S extends StandardSchemaV1>(
+    options: RequestOptions<S> & { schema: S },
+  ): CallPromise<StandardSchemaV1.InferOutput<S>>;
+  request<T = unknown>(options: RequestOptions<undefined>): CallPromise<T>;
+  request(options: RequestOptions): CallPromise<unknown>;
+  /**
+   * `client.get` on the key chosen as for `run`: a `request` with the method set and the path first.
+   * @example
+   * const booking = await pool.get(`/api/v1/bookings/${id}`, { schema: Booking });
+   */
+  get: ShortcutMethod;
+  /** `client.post` on the key chosen as for `run`. */
+  post: ShortcutMethod;
+  /** `client.put` on the key chosen as for `run`. */
+  put: ShortcutMethod;
+  /** `client.patch` on the key chosen as for `run`. */
+  patch: ShortcutMethod;
+  /** `client.delete` on the key chosen as for `run`. */
+  delete: ShortcutMethod;
   /** The pool's clients, one per key, in the order given. */
   readonly clients: readonly Client[];
   /** Jobs waiting in the pool for a key. */
@@ -259,13 +286,32 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     });
   };
 
+  /**
+   * A JSON call on the chosen key, as the promise `client.request` returns: the pool's job is the
+   * chosen client's call with its response, so `.withResponse()` reads what that client's did.
+   */
+  const call = (options: unknown, send: (client: Client) => CallPromise<unknown>): CallPromise<unknown> =>
+    new CallPromise(
+      run((client): Promise<WithResponse<unknown>> => send(client).withResponse(), {
+        signal: signalOf(options),
+      }),
+    );
+  const shortcut = (method: Lowercase<Exclude<RequestMethod, "HEAD" | "OPTIONS">>) =>
+    ((path: string, options?: unknown) =>
+      call(options, (client) => client[method](path, options as never))) as ShortcutMethod;
+
   return {
     run,
     fetch: (input, init) => run((client) => client.fetch(input, init), { signal: init?.signal ?? undefined }),
-    request: ((requestOptions: RequestOptions) =>
-      run((client) => client.request(requestOptions), {
-        signal: requestOptions?.signal,
-      })) as KeyPool["request"],
+    request: ((requestOptions: unknown) =>
+      call(requestOptions, (client) =>
+        client.request(requestOptions as RequestOptions),
+      )) as KeyPool["request"],
+    get: shortcut("get"),
+    post: shortcut("post"),
+    put: shortcut("put"),
+    patch: shortcut("patch"),
+    delete: shortcut("delete"),
     clients,
     get pending() {
       return queue.length;
@@ -288,6 +334,16 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       return closed;
     },
   };
+}
+
+/**
+ * The `signal` of a call's options, if it is one: what takes the call out of the pool's queue. The
+ * options are checked by the client that sends them; whatever they hold, they reach it.
+ */
+function signalOf(options: unknown): AbortSignal | undefined {
+  const signal =
+    typeof options === "object" && options !== null ? (options as { signal?: unknown }).signal : undefined;
+  return signal instanceof AbortSignal ? signal : undefined;
 }
 
 function closedError(): DOMException {

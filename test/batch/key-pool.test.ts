@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { idealMinimumMs } from "../../demo/ideal-schedule.js";
 import { createKeyPool, type KeyPool } from "../../src/batch/index.js";
 import {
@@ -6,8 +7,12 @@ import {
   type Client,
   campone,
   createClient,
+  isHttpError,
+  isRequestValidationError,
+  isResponseValidationError,
   memoryStore,
   type PacekeeperEvent,
+  type StandardSchemaV1,
 } from "../../src/index.js";
 import { createMockApi } from "../../src/mock/index.js";
 import { createVirtualClock, type VirtualClock } from "../../src/testing/index.js";
@@ -285,6 +290,97 @@ describe("createKeyPool: throughput (virtual time, the mock in-process, random l
   );
 });
 
+describe("createKeyPool: JSON calls, as the client makes them", () => {
+  const Site = z.object({ id: z.number(), name: z.string() });
+
+  it("request() parses with the schema, spreads over the keys, and offers withResponse()", async () => {
+    const { clock, pool, api } = camponePool({ keys: 2, limit: 10, windowMs: 10_000 });
+    clock.autoAdvance(true);
+    const sites = await Promise.all(
+      [1, 2, 3, 4].map((id) => pool.request({ path: `/sites/${id}`, schema: Site })),
+    );
+    expect(sites.map((s) => s.id)).toEqual([1, 2, 3, 4]);
+    expect(pool.stats().map((s) => s.completed)).toEqual([2, 2]);
+
+    const outcome = await pool
+      .request({ path: "/sites", query: { page_size: 2 }, schema: z.object({ results: z.array(Site) }) })
+      .withResponse();
+    expect(outcome.data.results).toHaveLength(2);
+    expect(outcome.response).toBeInstanceOf(Response);
+    expect(outcome.response.status).toBe(200);
+    expect(Object.keys(outcome).sort()).toEqual(["data", "rateLimit", "requestId", "response"]);
+    // Each call was sent once, whether it was read as a value or with its response.
+    expect(api.audit()).toHaveLength(5);
+  });
+
+  it("get/post/put/patch/delete send their method on the key the pool chose", async () => {
+    const { clock, pool, api } = camponePool({ keys: 2, limit: 20, windowMs: 10_000 });
+    clock.autoAdvance(true);
+    expect(await pool.get("/sites/3", { schema: Site })).toMatchObject({ id: 3 });
+    const booking = { site_id: 1, customer_id: 1, arrival: "2025-07-01", departure: "2025-07-03", guests: 2 };
+    const created = await pool.post("/bookings", { body: booking, idempotencyKey: "b-1" }).withResponse();
+    expect(created.response.status).toBe(201);
+    expect(created.data).toMatchObject(booking);
+    // The CampOne mock answers 405 to these: what matters is the method that reached it.
+    for (const send of [pool.put, pool.patch, pool.delete]) {
+      const error = await send("/sites/1", { body: {} }).catch((e: unknown) => e);
+      expect(isHttpError(error) && error.status).toBe(405);
+    }
+    expect(api.audit().map((row) => row.method)).toEqual(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+  });
+
+  it("a schema that fails rejects with ResponseValidationError, through the value and through withResponse()", async () => {
+    const { clock, pool } = camponePool({ keys: 1, limit: 10, windowMs: 10_000 });
+    clock.autoAdvance(true);
+    const refuses: StandardSchemaV1<unknown, never> = {
+      "~standard": {
+        version: 1,
+        vendor: "test",
+        validate: () => ({ issues: [{ message: "no", path: ["id"] }] }),
+      },
+    };
+    const error = await pool.get("/sites/1", { schema: refuses }).catch((e: unknown) => e);
+    expect(isResponseValidationError(error) && error.issues).toEqual([
+      expect.objectContaining({ message: "no" }),
+    ]);
+    // Read only through withResponse(): its rejection is the only one (no unread promise rejects).
+    await expect(pool.get("/sites/1", { schema: refuses }).withResponse()).rejects.toSatisfy(
+      isResponseValidationError,
+    );
+    // Options the client refuses reject the same way as on the client.
+    await expect(pool.get("/sites/1", { method: "POST" } as never)).rejects.toSatisfy(
+      isRequestValidationError,
+    );
+    await expect(pool.get("/sites/1", { signal: "soon" } as never)).rejects.toSatisfy(
+      isRequestValidationError,
+    );
+  });
+
+  it("a call's signal takes it out of the pool's queue; a closed pool refuses calls", async () => {
+    const { clock, pool, api } = camponePool({ keys: 1, limit: 10, windowMs: 10_000, concurrency: 1 });
+    clock.autoAdvance(true);
+    let release: () => void = () => {};
+    const busy = pool.run(() => new Promise<void>((r) => (release = r)));
+    const controller = new AbortController();
+    const queued = pool.get("/sites/1", { signal: controller.signal });
+    expect(pool.pending).toBe(1);
+    controller.abort(new Error("not needed"));
+    await expect(queued.withResponse()).rejects.toThrow("not needed");
+    expect(pool.pending).toBe(0);
+    await expect(
+      pool.request({ path: "/sites/1", signal: AbortSignal.abort(new Error("early")) }),
+    ).rejects.toThrow("early");
+    release();
+    await busy;
+    expect(api.audit()).toHaveLength(0);
+    await pool.close();
+    await expect(pool.get("/sites/1")).rejects.toMatchObject({ name: "AbortError" });
+    await expect(pool.post("/bookings", { body: {} }).withResponse()).rejects.toMatchObject({
+      name: "AbortError",
+    });
+  });
+});
+
 describe("createKeyPool: lifecycle and options", () => {
   it("rejects a job's error as is, and keeps serving", async () => {
     const { clock, pool } = camponePool({ keys: 2, limit: 10, windowMs: 10_000 });
@@ -299,7 +395,7 @@ describe("createKeyPool: lifecycle and options", () => {
     const res = await pool.fetch("/sites");
     expect(res.status).toBe(200);
     await res.body?.cancel();
-    const page = (await pool.request({ path: "/sites", query: { page_size: 2 } })) as { results: unknown[] };
+    const page = await pool.request<{ results: unknown[] }>({ path: "/sites", query: { page_size: 2 } });
     expect(page.results).toHaveLength(2);
   });
 
