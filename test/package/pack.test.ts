@@ -36,6 +36,7 @@ describe("the package as npm packs it", () => {
       "dist/batch/index.cjs",
       "README.md",
       "CHANGELOG.md",
+      "LICENSE",
       "package.json",
     ]) {
       expect(files).toContain(path);
