@@ -36,6 +36,8 @@ export interface ServerBucketState {
   epoch: Epoch | undefined;
   refillPerMs: number;
   refillRuledOut: boolean;
+  rolling: boolean;
+  peakInFlight: number;
   lowest: Lowest | undefined;
   anchor: Anchor | undefined;
 }
@@ -55,6 +57,8 @@ interface Epoch {
   openedAt: number;
   /** When the answer that said `remaining` arrived: a send granted since was counted after it. */
   lowestAt: number;
+  /** The number of that answer's send. */
+  lowestSeq: number;
 }
 
 /**
@@ -133,6 +137,10 @@ export class ServerBucket {
   private refillPerMs: number;
   /** An answer did not fit a refilling bucket (see `learnRefill`): the bucket counts in windows. */
   private refillRuledOut: boolean;
+  /** The server's count went down by less than a new window would show: it counts in a rolling window. */
+  private rolling: boolean;
+  /** The most sends in flight at once: what may reach the server in any order. */
+  private peakInFlight: number;
   private lowest: Lowest | undefined;
   private anchor: Anchor | undefined;
 
@@ -154,6 +162,8 @@ export class ServerBucket {
     this.epoch = state?.epoch ? { ...state.epoch } : undefined;
     this.refillPerMs = state?.refillPerMs ?? 0;
     this.refillRuledOut = state?.refillRuledOut ?? false;
+    this.rolling = state?.rolling ?? false;
+    this.peakInFlight = state?.peakInFlight ?? 0;
     this.lowest = state?.lowest ? { ...state.lowest } : undefined;
     this.anchor = state?.anchor ? { ...state.anchor } : undefined;
   }
@@ -173,6 +183,8 @@ export class ServerBucket {
       epoch: this.epoch ? { ...this.epoch } : undefined,
       refillPerMs: this.refillPerMs,
       refillRuledOut: this.refillRuledOut,
+      rolling: this.rolling,
+      peakInFlight: this.peakInFlight,
       lowest: this.lowest ? { ...this.lowest } : undefined,
       anchor: this.anchor ? { ...this.anchor } : undefined,
     };
@@ -203,6 +215,11 @@ export class ServerBucket {
     }
     // The window has ended: the log knows when our own sends free room; otherwise one probe looks.
     if (logAllows) return OK;
+    // A rolling window that our sends fill frees a slot when the oldest of them ages out, which the
+    // log knows; its reset told when an older one did, and a probe now would be refused.
+    if (this.rolling && epoch.explainedByUs && this.log) {
+      return { ok: false, reason: "budget", at: this.log.nextFreeAt(now) };
+    }
     // A send granted since the window ended (the probe, or one the log allowed) is out: its answer
     // tells what the next window holds.
     if (this.probeInFlight || (this.inFlight > 0 && this.lastGrantAt >= epoch.endsBy)) {
@@ -266,6 +283,7 @@ export class ServerBucket {
   /** A send to this bucket is granted: returns its number and our sends alive in the log at the grant. */
   grant(now: number, probe: boolean): { seq: number; alive: number } {
     this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     this.lastGrantAt = now;
     if (probe) this.probeInFlight = true;
     this.log?.reserve();
@@ -325,11 +343,18 @@ export class ServerBucket {
     // More left in the answer to a send granted after the lowest answer arrived, counted after it, in
     // a window that ends later: the server's count went down (a fixed window turned over, a rolling
     // one freed slots) before the current window's estimated end.
-    const countWentDown =
-      epoch !== undefined &&
-      o.remaining > epoch.remaining &&
-      o.grantedAt >= epoch.lowestAt &&
-      endsBy > epoch.endsBy;
+    const countedAfterLowest = epoch !== undefined && o.grantedAt >= epoch.lowestAt;
+    const countWentDown = countedAfterLowest && o.remaining > epoch!.remaining && endsBy > epoch!.endsBy;
+    // A new window holds only sends counted since the lowest answer: those granted since its send, and
+    // those in flight around it. A count above that went down by old sends ageing out of a rolling window.
+    if (
+      countedAfterLowest &&
+      o.remaining > epoch!.remaining &&
+      this.limit !== undefined &&
+      this.limit - o.remaining > o.seq - epoch!.lowestSeq + 2 * this.peakInFlight
+    ) {
+      this.rolling = true;
+    }
     if (
       epoch === undefined ||
       stale ||
@@ -350,6 +375,7 @@ export class ServerBucket {
         explainedByUs,
         openedAt: o.observedAt,
         lowestAt: o.observedAt,
+        lowestSeq: o.seq,
       };
       return;
     }
@@ -358,6 +384,7 @@ export class ServerBucket {
     if (o.remaining < epoch.remaining) {
       epoch.remaining = o.remaining;
       epoch.lowestAt = o.observedAt;
+      epoch.lowestSeq = o.seq;
       epoch.explainedByUs = explainedByUs;
     } else if (o.remaining === epoch.remaining) {
       epoch.explainedByUs = epoch.explainedByUs || explainedByUs;

@@ -162,6 +162,24 @@ describe("pacing precision, judged by the worst of many runs (virtual time)", ()
     },
   );
 
+  it("one key at 32 concurrent on a rolling window (300 per 3 s, burst 150 per 1 s): a reset that told of an older send is not probed", async () => {
+    const result = await worstOf(
+      {
+        model: "rolling",
+        limit: 300,
+        windowMs: 3_000,
+        burst: 150,
+        burstWindowMs: 1_000,
+        keys: 1,
+        requestsPerKey: 1000,
+        concurrencyPerKey: 32,
+      },
+      12,
+    );
+    expect(result.refused).toBe(0);
+    expect(result.worst).toBeLessThanOrEqual(1.05);
+  });
+
   it("a fleet of 4 keys x 8 concurrent on rolling windows (60 per 3 s, burst 20 per 0.25 s)", async () => {
     const result = await worstOf(
       {

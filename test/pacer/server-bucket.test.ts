@@ -85,6 +85,22 @@ describe("ServerBucket", () => {
     expect(bucket.nextFreeAt(530)).toBeGreaterThanOrEqual(1_350);
   });
 
+  it("a count that went down by less than a new window holds is a rolling window: the log, not a probe, says when", () => {
+    // 10 per 3 s, counted in a rolling window; our sends fill it.
+    const bucket = new ServerBucket(3000);
+    for (let i = 0; i < 5; i++) send(bucket, 0)({ at: 10, remaining: 9 - i, resetMs: 3000, limit: 10 });
+    for (let i = 0; i < 5; i++)
+      send(bucket, 1_000)({ at: 1_030, remaining: 4 - i, resetMs: 2000, limit: 10 });
+    // The first five age out at 3,000; one send takes a slot: 4 left, where a new window would hold 9.
+    send(bucket, 3_010)({ at: 3_020, remaining: 4, resetMs: 1000, limit: 10 });
+    for (let i = 0; i < 4; i++)
+      send(bucket, 3_020)({ at: 3_030, remaining: 3 - i, resetMs: 1000, limit: 10 });
+    // The resets (1 s) told of the sends of 1,000 ms; the log knows they leave it at 4,030 (their
+    // answers' time), and no probe goes before.
+    expect(bucket.verdict(4_020)).toEqual({ ok: false, reason: "budget", at: 4_030 });
+    expect(bucket.verdict(4_030)).toEqual({ ok: true, probe: false });
+  });
+
   it("after a window ends, sends one request the log allows and waits for its answer: no probe beside it", () => {
     // A rolling server of 2 per second that our own sends explain: its window ended at 1,000 ms.
     const bucket = new ServerBucket(1000);
