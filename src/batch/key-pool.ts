@@ -53,11 +53,30 @@ export interface KeyPool {
    * first (its hooks report the wait and its reason) and the rest wait in the pool, so no job sits
    * out one key's window while another key is free. Resolves or rejects as the job does.
    * `signal` takes a job out of the pool's queue if it has not started yet.
+   * @example
+   * ```ts
+   * const status = await pool.run(async (client) => {
+   *   const booking = await client.get(`/api/v1/bookings/${id}`, { schema: Booking });
+   *   return booking.status; // a job's requests all go to the key it runs on
+   * });
+   * ```
    */
   run<T>(job: (client: Client) => Promise<T> | T, options?: { signal?: AbortSignal }): Promise<T>;
-  /** `client.fetch` on the key chosen as for `run`. */
+  /**
+   * `client.fetch` on the key chosen as for `run`.
+   * @example
+   * ```ts
+   * const response = await pool.fetch("/api/v1/bookings?page_size=200");
+   * ```
+   */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
-  /** `client.request` on the key chosen as for `run`. */
+  /**
+   * `client.request` on the key chosen as for `run`.
+   * @example
+   * ```ts
+   * const booking = await pool.request({ path: `/api/v1/bookings/${id}`, schema: Booking });
+   * ```
+   */
   request<S extends z.ZodType>(options: RequestOptions & { schema: S }): Promise<z.output<S>>;
   request(options: RequestOptions): Promise<unknown>;
   /** The pool's clients, one per key, in the order given. */
@@ -66,11 +85,21 @@ export interface KeyPool {
   readonly pending: number;
   /** Jobs running. */
   readonly active: number;
-  /** Per key: its fingerprint, jobs running and jobs finished. */
+  /**
+   * Per key: its fingerprint, jobs running and jobs finished.
+   * @example
+   * ```ts
+   * for (const { key, active, completed } of pool.stats()) console.log(key, active, completed);
+   * ```
+   */
   stats(): KeyPoolKeyStats[];
   /**
    * Rejects the jobs still waiting in the pool with an `AbortError` and closes the clients the
    * pool made (their calls in progress reject). Clients passed in `clients` stay open. Idempotent.
+   * @example
+   * ```ts
+   * await pool.close();
+   * ```
    */
   close(): Promise<void>;
 }
