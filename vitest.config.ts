@@ -19,7 +19,7 @@ const timed = [
 ];
 const integration = [
   "test/package/**/*.test.ts",
-  "test/docs/**/*.test.ts",
+  "test/docs/code-blocks.test.ts",
   "test/redis/**/*.test.ts",
   "test/batch/workers.test.ts",
   "test/demo/**/*.test.ts",
