@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
  * - `unit`: in-process tests on virtual time or in-memory fakes, no build needed; `npm run test:unit`
  *   runs these alone, for the inner loop.
  * - `integration`: real processes, servers and packages: the built package (`dist/`), worker
- *   threads, Redis, the CLI, the demo, the soak.
+ *   threads, Redis, the CLI, the demo, the soak, the docs' code blocks.
  * - `timed`: tests that compare real elapsed time with a server's minimum (over loopback, or across
  *   processes on Redis). They run alone, after everything else, so that CPU-heavy files do not slow
  *   the event loop they measure.
@@ -19,6 +19,7 @@ const timed = [
 ];
 const integration = [
   "test/package/**/*.test.ts",
+  "test/docs/code-blocks.test.ts",
   "test/redis/**/*.test.ts",
   "test/batch/workers.test.ts",
   "test/demo/**/*.test.ts",

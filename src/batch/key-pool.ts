@@ -55,9 +55,20 @@ export interface KeyPool {
    * first (its hooks report the wait and its reason) and the rest wait in the pool, so no job sits
    * out one key's window while another key is free. Resolves or rejects as the job does.
    * `signal` takes a job out of the pool's queue if it has not started yet.
+   * @example
+   * ```ts
+   * const status = await pool.run(async (client) => {
+   *   const booking = await client.get(`/api/v1/bookings/${id}`, { schema: Booking });
+   *   return booking.status; // a job's requests all go to the key it runs on
+   * });
+   * ```
    */
   run<T>(job: (client: Client) => Promise<T> | T, options?: { signal?: AbortSignal }): Promise<T>;
-  /** `client.fetch` on the key chosen as for `run`. */
+  /**
+   * `client.fetch` on the key chosen as for `run`.
+   * @example
+   * const response = await pool.fetch("/api/v1/bookings?page_size=200");
+   */
   fetch(input: string | URL | Request, init?: ClientRequestInit): Promise<Response>;
   /**
    * `client.request` on the key chosen as for `run`, typed the same way: by `schema` (any Standard
@@ -79,13 +90,29 @@ export interface KeyPool {
    * const booking = await pool.get(`/api/v1/bookings/${id}`, { schema: Booking });
    */
   get: ShortcutMethod;
-  /** `client.post` on the key chosen as for `run`. */
+  /**
+   * `client.post` on the key chosen as for `run`.
+   * @example
+   * await pool.post("/api/v1/bookings", { body: booking });
+   */
   post: ShortcutMethod;
-  /** `client.put` on the key chosen as for `run`. */
+  /**
+   * `client.put` on the key chosen as for `run`.
+   * @example
+   * await pool.put(`/api/v1/bookings/${id}`, { body: booking });
+   */
   put: ShortcutMethod;
-  /** `client.patch` on the key chosen as for `run`. */
+  /**
+   * `client.patch` on the key chosen as for `run`.
+   * @example
+   * await pool.patch(`/api/v1/bookings/${id}`, { body: { ends_at } });
+   */
   patch: ShortcutMethod;
-  /** `client.delete` on the key chosen as for `run`. */
+  /**
+   * `client.delete` on the key chosen as for `run`.
+   * @example
+   * await pool.delete(`/api/v1/bookings/${id}`);
+   */
   delete: ShortcutMethod;
   /** The pool's clients, one per key, in the order given. */
   readonly clients: readonly Client[];
@@ -93,11 +120,21 @@ export interface KeyPool {
   readonly pending: number;
   /** Jobs running. */
   readonly active: number;
-  /** Per key: its fingerprint, jobs running and jobs finished. */
+  /**
+   * Per key: its fingerprint, jobs running and jobs finished.
+   * @example
+   * ```ts
+   * for (const { key, active, completed } of pool.stats()) console.log(key, active, completed);
+   * ```
+   */
   stats(): KeyPoolKeyStats[];
   /**
    * Rejects the jobs still waiting in the pool with an `AbortError` and closes the clients the
    * pool made (their calls in progress reject). Clients passed in `clients` stay open. Idempotent.
+   * @example
+   * ```ts
+   * await pool.close();
+   * ```
    */
   close(): Promise<void>;
 }

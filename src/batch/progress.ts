@@ -104,24 +104,66 @@ export interface ProgressSummary {
 export interface Progress {
   /** Pass to `createClient`, `createKeyPool` or `runInWorkers` (also usable as `hooks.event`). */
   readonly hooks: Hooks;
-  /** Counts `count` units done. */
+  /**
+   * Counts `count` units done.
+   * @example
+   * ```ts
+   * progress.tick(); // a job done
+   * progress.tick(200); // a page of 200 items, when the total counts items
+   * ```
+   */
   tick(count?: number): void;
-  /** Counts `count` units done with an error. */
+  /**
+   * Counts `count` units done with an error.
+   * @example
+   * ```ts
+   * await pool.run(job).then(() => progress.tick(), () => progress.fail());
+   * ```
+   */
   fail(count?: number): void;
-  /** Changes the total, e.g. once the first page told how many pages there are. */
+  /**
+   * Changes the total, e.g. once the first page told how many pages there are.
+   * @example
+   * ```ts
+   * const first = await client.get("/bookings", { schema: CampOnePage });
+   * progress.setTotal(first.count); // the first page told how many
+   * ```
+   */
   setTotal(total: number): void;
   /**
    * Lets the ETA ask the keys' clients when each could send next (`client.nextSendAt()`), which
    * knows more than the events do: pass `pool.clients`, or the clients you made. Call it again to
    * replace them.
+   * @example
+   * ```ts
+   * progress.watch(pool.clients);
+   * ```
    */
   watch(clients: readonly WatchedClient[]): void;
-  /** Renders now, whatever the interval. */
+  /**
+   * Renders now, whatever the interval.
+   * @example
+   * ```ts
+   * progress.render(); // draw now, before a long synchronous step
+   * ```
+   */
   render(): void;
+  /**
+   * The numbers so far: units done and failed, requests, statuses, 429s, waits, per key, the ETA.
+   * @example
+   * ```ts
+   * const { done, failed, rateLimited, ratePerSecond } = progress.summary();
+   * ```
+   */
   summary(): ProgressSummary;
   /**
    * Writes the final state (and a newline on a terminal), then, when several keys were used, one
    * line per key (requests, 429s, waits); stops the timer; returns the summary. Idempotent.
+   * @example
+   * ```ts
+   * const summary = progress.stop();
+   * console.log(`${summary.done} in ${summary.elapsedMs} ms, ${summary.rateLimited} 429s`);
+   * ```
    */
   stop(): ProgressSummary;
 }

@@ -65,13 +65,17 @@ export interface Client extends Paginates, ReadsBudget {
    * A GET: `client.request({ method: "GET", path, ...options })`.
    * @example
    * const bookings = await client.get("/api/v1/bookings", { query: { page_size: 200 }, schema: BookingList });
-   * const raw = await client.get<{ id: string }[]>("/api/v1/sites");
+   * const one = await client.get<{ id: string }>("/api/v1/bookings/bkg_000001"); // trusted, not checked
    */
   get: ShortcutMethod;
   /**
    * A POST of `options.body` as JSON: `client.request({ method: "POST", path, ...options })`.
    * @example
-   * const created = await client.post("/api/v1/bookings", { body: { site: "s1" }, idempotencyKey: "b-1", schema: Booking });
+   * const created = await client.post("/api/v1/bookings", {
+   *   body: { booth_id: "booth_007", customer_name: "Ada", starts_at: "2026-03-02T09:00:00Z", ends_at: "2026-03-02T17:00:00Z" },
+   *   idempotencyKey: "booking-ada-0302",
+   *   schema: Booking,
+   * });
    */
   post: ShortcutMethod;
   /**

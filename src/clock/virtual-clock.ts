@@ -10,7 +10,13 @@ import type { Clock } from "./clock.js";
 
 /** A `Clock` driven by hand (`advance`, `advanceTo`, `runUntilIdle`) or by itself (`autoAdvance`). */
 export interface VirtualClock extends Clock {
-  /** The current virtual time, in milliseconds. Never goes backwards. */
+  /**
+   * The current virtual time, in milliseconds. Never goes backwards.
+   * @example
+   * ```ts
+   * clock.now(); // where advance() left it
+   * ```
+   */
   now(): number;
   /**
    * Registers a virtual timer due at `now() + ms` and resolves when virtual time reaches it.
@@ -19,6 +25,12 @@ export interface VirtualClock extends Clock {
    * `Infinity` never fires (but counts as pending and can be aborted), as with the real clock.
    * Rejects with `signal.reason` when `signal` aborts, and frees the timer; rejects at once,
    * registering nothing, when `signal` is already aborted.
+   * @example
+   * ```ts
+   * const woke = clock.sleep(1_000);
+   * await clock.advance(1_000);
+   * await woke;
+   * ```
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /**
@@ -28,12 +40,20 @@ export interface VirtualClock extends Clock {
    * interval is fired too. Each timer fires with `now()` equal to its due time. Calls are
    * serialized: a second `advance` starts where the first one ended.
    * @param ms milliseconds; a finite number ≥ 0, else `RangeError`.
+   * @example
+   * ```ts
+   * await clock.advance(3_600_000); // an hour passes: every timer due in it fires, in order
+   * ```
    */
   advance(ms: number): Promise<void>;
   /**
    * Like `advance`, up to the absolute virtual time `timeMs`. A time in the past leaves the clock
    * where it is (time never goes backwards) but still lets pending work run.
    * @param timeMs absolute virtual time in milliseconds; finite, else `RangeError`.
+   * @example
+   * ```ts
+   * await clock.advanceTo(Date.UTC(2026, 0, 1, 12)); // noon, virtually
+   * ```
    */
   advanceTo(timeMs: number): Promise<void>;
   /**
@@ -44,11 +64,28 @@ export interface VirtualClock extends Clock {
    * always a loop that re-arms a timer forever: pass `limitMs` for those.
    * @param limitMs how far virtual time may move, in milliseconds. @default Infinity
    * @returns the number of timers fired.
+   * @example
+   * ```ts
+   * const fired = await clock.runUntilIdle(60_000); // at most a minute of virtual time
+   * ```
    */
   runUntilIdle(limitMs?: number): Promise<number>;
-  /** Timers registered and neither fired nor aborted yet (including `Infinity` ones). */
+  /**
+   * Timers registered and neither fired nor aborted yet (including `Infinity` ones).
+   * @example
+   * ```ts
+   * if (clock.pendingTimers() > 0) throw new Error("something still waits");
+   * ```
+   */
   pendingTimers(): number;
-  /** Due time of the earliest timer that can fire, or `undefined` when there is none. */
+  /**
+   * Due time of the earliest timer that can fire, or `undefined` when there is none.
+   * @example
+   * ```ts
+   * const at = clock.nextTimerAt();
+   * if (at !== undefined) await clock.advanceTo(at); // fire the next timer, and only it
+   * ```
+   */
   nextTimerAt(): number | undefined;
   /**
    * Switches auto-advance mode. When on, whenever the process has nothing else to do — checked by
@@ -60,6 +97,12 @@ export interface VirtualClock extends Clock {
    * for code that waits only on this clock. A timer re-armed forever keeps the driver going; switch
    * the mode off at the end of such a test.
    * @param enabled `true` to drive time automatically, `false` to stop (timers then wait for `advance`).
+   * @example
+   * ```ts
+   * clock.autoAdvance(true); // waits end as soon as nothing else runs
+   * await client.get("/bookings");
+   * clock.autoAdvance(false);
+   * ```
    */
   autoAdvance(enabled: boolean): void;
 }
@@ -88,6 +131,15 @@ const MAX_IDLE_FIRINGS = 1_000_000;
 /**
  * Creates a virtual clock starting at `startMs` milliseconds.
  * @param startMs the initial `now()`, in milliseconds. @default 0
+ * @example
+ * ```ts
+ * import { createVirtualClock } from "pacekeeper/testing";
+ *
+ * const clock = createVirtualClock(Date.UTC(2026, 0, 1));
+ * const client = createClient({ baseUrl, apiKey, dialect: campone(), clock }); // its waits are virtual
+ * const call = client.get("/bookings");
+ * await clock.runUntilIdle(); // an hour of pacing passes at once
+ * ```
  */
 export function createVirtualClock(startMs = 0, options: VirtualClockOptions = {}): VirtualClock {
   if (!Number.isFinite(startMs)) {

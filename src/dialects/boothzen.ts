@@ -34,6 +34,14 @@ export interface BoothZenOptions extends BackoffOptions {
  * BoothZen: 600 requests per minute per key and a burst limit of 60 per second; IETF
  * `RateLimit-Limit/-Remaining/-Reset` on every `/api/v1/*` response, errors included; traffic
  * outside `/api/v1/*` is not counted.
+ * @example
+ * ```ts
+ * const client = createClient({
+ *   baseUrl: "https://api.boothzen.com",
+ *   apiKey: process.env.BOOTHZEN_KEY!,
+ *   dialect: boothzen(), // or other limits: boothzen({ limit: 300, burst: 30 })
+ * });
+ * ```
  */
 export function boothzen(options: BoothZenOptions = {}): Dialect {
   knownKeys("boothzen() options", options, ["limit", "windowMs", "burst", "burstWindowMs", "backoff"]);

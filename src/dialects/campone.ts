@@ -21,6 +21,14 @@ export interface CampOneOptions extends BackoffOptions {
 /**
  * CampOne: 1000 requests per rolling hour per key; only `429` + `Retry-After` (seconds) tell of
  * the limit, no budget headers; every authenticated request counts except a `401`; pages up to 200.
+ * @example
+ * ```ts
+ * const client = createClient({
+ *   baseUrl: "https://api.campone.com",
+ *   apiKey: process.env.CAMPONE_KEY!,
+ *   dialect: campone({ limit: 500 }), // a key its operator set to 500 an hour
+ * });
+ * ```
  */
 export function campone(options: CampOneOptions = {}): Dialect {
   knownKeys("campone() options", options, ["limit", "windowMs", "backoff"]);

@@ -25,6 +25,13 @@ export type GitHubOptions = BackoffOptions;
  *
  * No limit is configured: the headers of the first response tell the key's (5,000 an hour for a
  * user, 15,000 for an Enterprise Cloud app, 60 unauthenticated).
+ * @example
+ * ```ts
+ * const gh = createClient({ baseUrl: "https://api.github.com", apiKey: process.env.GITHUB_TOKEN!, dialect: github() });
+ * for await (const issue of gh.paginate<{ number: number }>({ path: "/repos/nodejs/node/issues" })) {
+ *   console.log(issue.number); // 100 a page, following the Link header
+ * }
+ * ```
  */
 export function github(options: GitHubOptions = {}): Dialect {
   knownKeys("github() options", options, ["backoff"]);

@@ -39,6 +39,17 @@ export interface IetfOptions extends BackoffOptions {
  * on the server's rate-limit headers pace the key, whichever family it speaks (docs/headers.md);
  * a server that sends none has its pace learned from its answers, as TCP learns a link's.
  * Configured limits are a starting guess the headers override.
+ * @example
+ * ```ts
+ * // The default dialect: the server's headers pace the key from its first answer on.
+ * const api = createClient({ baseUrl: "https://api.example.com", apiKey: process.env.API_KEY! });
+ * // A server that sends no rate-limit headers: its documented limit, known from the first request.
+ * const quiet = createClient({
+ *   baseUrl: "https://quiet.example.com",
+ *   apiKey: process.env.API_KEY!,
+ *   dialect: ietf({ limits: [{ limit: 100, windowMs: 60_000 }] }),
+ * });
+ * ```
  */
 export function ietf(options: IetfOptions = {}): Dialect {
   knownKeys("ietf() options", options, ["limits", "counts", "errorBody", "maxPageSize", "backoff"]);

@@ -20,6 +20,17 @@ export type OpenAiOptions = BackoffOptions;
  * A 429 whose code is `insufficient_quota` is a billing limit, not a rate: pacekeeper cannot tell
  * it from the headers, so it is retried like any 429 (set `retry.rateLimitRetries` low where that
  * matters). Pass `client.fetch` to the `openai` SDK with its `maxRetries: 0`: retries are ours.
+ * @example
+ * ```ts
+ * import OpenAI from "openai";
+ *
+ * const paced = createClient({
+ *   baseUrl: "https://api.openai.com/v1",
+ *   auth: { fromRequest: "authorization" }, // the SDK sets the key
+ *   dialect: openai(),
+ * });
+ * const ai = new OpenAI({ apiKey: process.env.OPENAI_API_KEY, fetch: paced.fetch, maxRetries: 0 });
+ * ```
  */
 export function openai(options: OpenAiOptions = {}): Dialect {
   knownKeys("openai() options", options, ["backoff"]);

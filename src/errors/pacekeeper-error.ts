@@ -49,6 +49,15 @@ export abstract class PacekeeperError extends Error {
   /**
    * A plain object with the error's safe fields, for loggers and `JSON.stringify` (which would
    * otherwise print `{}` for an Error). The stack is left out; `cause` is summarised.
+   * @example
+   * ```ts
+   * try {
+   *   await client.get("/api/v1/bookings/bkg_999999");
+   * } catch (error) {
+   *   if (isPacekeeperError(error)) console.error(JSON.stringify(error)); // {"name":"NotFoundError","code":…}
+   *   throw error;
+   * }
+   * ```
    */
   toJSON(): Record<string, unknown> {
     const json: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };

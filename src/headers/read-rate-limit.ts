@@ -27,6 +27,12 @@ import { readXRateLimit } from "./x-ratelimit.js";
  * @param nowMs the client's time when the headers were read, epoch milliseconds; used only for
  *   resets given as epoch times.
  * @returns the snapshot, with durations relative to `nowMs`, or `undefined` when no family is usable.
+ * @example
+ * ```ts
+ * const headers = new Headers({ "ratelimit-limit": "600", "ratelimit-remaining": "599", "ratelimit-reset": "60" });
+ * const snapshot = readRateLimit(headers, Date.now());
+ * // { limit: 600, remaining: 599, resetMs: 60_000, source: "ietf-06", … }
+ * ```
  */
 export function readRateLimit(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
   const field = headers.get("ratelimit");

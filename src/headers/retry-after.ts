@@ -97,6 +97,13 @@ function utc(
  * @param nowMs the client's current time, epoch milliseconds.
  * @param dateHeader the response's `Date` field value, if any.
  * @returns milliseconds to wait, or `undefined` when the field is absent or malformed.
+ * @example
+ * ```ts
+ * parseRetryAfter("120", Date.now()); // 120_000
+ * parseRetryAfter("2.5", Date.now()); // 2_500
+ * parseRetryAfter("soon", Date.now()); // undefined: malformed
+ * const waitMs = parseRetryAfter(response.headers.get("retry-after"), Date.now(), response.headers.get("date"));
+ * ```
  */
 export function parseRetryAfter(
   value: string | null | undefined,

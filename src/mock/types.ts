@@ -156,11 +156,31 @@ export interface AuditFilter {
 
 /** The one implementation of a dialect, over the Fetch API. The other fronts wrap it. */
 export interface MockApi {
-  /** Answers one request. Never rejects: a failure inside the mock becomes a 500 in the dialect's error shape. */
+  /**
+   * Answers one request. Never rejects: a failure inside the mock becomes a 500 in the dialect's error shape.
+   * @example
+   * ```ts
+   * const response = await api.handle(
+   *   new Request("https://api.campone.test/bookings", { headers: { authorization: "Bearer key_live_a" } }),
+   * );
+   * ```
+   */
   handle(request: Request): Promise<Response>;
-  /** The audit log, oldest first (a copy). */
+  /**
+   * The audit log, oldest first (a copy).
+   * @example
+   * ```ts
+   * api.audit({ key: "key_live_a" }).map((row) => row.status); // [200, 429, …]
+   * ```
+   */
   audit(filter?: AuditFilter): AuditEntry[];
-  /** Forgets every counter, the audit log, created bookings and the request-id sequence. */
+  /**
+   * Forgets every counter, the audit log, created bookings and the request-id sequence.
+   * @example
+   * ```ts
+   * api.reset(); // a fresh mock: no counters, no audit rows, no created bookings
+   * ```
+   */
   reset(): void;
 }
 
@@ -174,9 +194,21 @@ export interface MockHandlersOptions extends MockApiOptions {
 export interface MockHandlers {
   /** For `setupServer(...handlers)` from `msw/node`. */
   handlers: RequestHandler[];
-  /** The audit log, oldest first (a copy). */
+  /**
+   * The audit log, oldest first (a copy).
+   * @example
+   * ```ts
+   * afterEach(() => expect(campone.audit().filter((row) => row.status === 429)).toEqual([]));
+   * ```
+   */
   audit(filter?: AuditFilter): AuditEntry[];
-  /** Forgets every counter, the audit log, created bookings and the request-id sequence. */
+  /**
+   * Forgets every counter, the audit log, created bookings and the request-id sequence.
+   * @example
+   * ```ts
+   * afterEach(() => campone.reset()); // each test starts with a fresh mock
+   * ```
+   */
   reset(): void;
 }
 
@@ -197,10 +229,28 @@ export interface MockServer {
   port: number;
   /** The dialect it speaks. */
   dialect: MockDialect;
-  /** The audit log, oldest first (a copy). */
+  /**
+   * The audit log, oldest first (a copy).
+   * @example
+   * ```ts
+   * const statuses = server.audit().map((row) => row.status); // also GET /__admin/audit
+   * ```
+   */
   audit(filter?: AuditFilter): AuditEntry[];
-  /** Forgets every counter, the audit log, created bookings and the request-id sequence. */
+  /**
+   * Forgets every counter, the audit log, created bookings and the request-id sequence.
+   * @example
+   * ```ts
+   * server.reset(); // also POST /__admin/reset
+   * ```
+   */
   reset(): void;
-  /** Stops accepting connections and resolves once the server is closed. Idempotent. */
+  /**
+   * Stops accepting connections and resolves once the server is closed. Idempotent.
+   * @example
+   * ```ts
+   * afterEach(() => server.close());
+   * ```
+   */
   close(): Promise<void>;
 }

@@ -26,11 +26,23 @@ export interface Pacer {
   /**
    * Runs `work` when `key` may: at most `limit` runs per window for each limit, FIFO per key.
    * A run that throws still counts (it may have reached the rate-limited service).
+   * @example
+   * const pacer = createPacer({ limits: [{ limit: 10, windowMs: 1_000 }] });
+   * const rows = await pacer.run("tenant-a", () => db.query("SELECT 1"));
    */
   run<T>(key: string, work: () => Promise<T>, options?: AcquireOptions): Promise<T>;
   /**
    * The low-level form: a permit to release with how the work ended, including a 429 and its
    * `Retry-After` (which closes the key's gate) or the server's `RateLimit` snapshot.
+   * @example
+   * const permit = await pacer.acquire("key-a");
+   * try {
+   *   const res = await fetch(url);
+   *   permit.release({ kind: "response", status: res.status, counted: true, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), Date.now()) });
+   * } catch (error) {
+   *   permit.release({ kind: "failed" });
+   *   throw error;
+   * }
    */
   acquire(key: string, options?: AcquireOptions): Promise<Permit>;
 }
@@ -41,6 +53,9 @@ const MAX_NAMES_KEPT = 10_000;
 /**
  * Paces any async work per key with the same engine as the client: rolling windows, the gate
  * after a refusal, FIFO waiters, one timer per key.
+ * @example
+ * const pacer = createPacer({ limits: [{ limit: 100, windowMs: 60_000 }, { limit: 10, windowMs: 1_000 }] });
+ * await Promise.all(users.map((user) => pacer.run(user.tenant, () => sendEmail(user))));
  */
 export function createPacer(options: PacerOptions): Pacer {
   plainObject("options", options);

@@ -9,7 +9,12 @@ import type { KeyPacer, KeyPacerConfig } from "./types.js";
  * `id` names the key without containing it: the dialect, the base URL and the key's fingerprint.
  */
 export interface PacerStore {
-  /** The pacer of `id`, made from `config` the first time; later callers share it. */
+  /**
+   * The pacer of `id`, made from `config` the first time; later callers share it.
+   * @example
+   * const store = memoryStore();
+   * const pacer = store.pacerFor("boothzen|https://api.boothzen.com|key_1a2b3c4d5e6f", config);
+   */
   pacerFor(id: string, config: KeyPacerConfig): KeyPacer;
 }
 
@@ -34,6 +39,11 @@ interface OnClock {
  *
  * A clock's pacers are held as long as the clock is (a `WeakMap`): those of a test's virtual clock
  * go with it, though no caller on that clock will ever sweep them.
+ * @example
+ * // Two clients of one key in one process share a pacer through one store (the default does too).
+ * const store = memoryStore();
+ * const a = createClient({ baseUrl, apiKey, store });
+ * const b = createClient({ baseUrl, apiKey, store });
  */
 export function memoryStore(): PacerStore & { readonly size: number } {
   const byClock = new WeakMap<Clock, OnClock>();

@@ -15,6 +15,12 @@ export interface RedisStore extends PacerStore {
   /**
    * Rejects every waiting `acquire` of this store with `StoreUnavailableError`, and closes the
    * pub/sub connection. Permits already granted may still be released. Leaves `client` open.
+   * @example
+   * ```ts
+   * await client.close();
+   * await store.close();
+   * await redis.quit(); // the store never closes the client it was given
+   * ```
    */
   close(): Promise<void>;
 }
@@ -35,10 +41,12 @@ const SWEEP_EVERY_MS = 60_000;
  * writes it back only if no other process wrote in between (docs/distributed.md). Every process
  * that shares a key passes a store on the same Redis.
  *
+ * @example
  * ```ts
  * import { Redis } from "ioredis";
  * import { redisStore } from "pacekeeper/redis";
- * const store = redisStore({ client: new Redis(process.env.REDIS_URL) });
+ *
+ * const store = redisStore({ client: new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379") });
  * const client = createClient({ baseUrl, apiKey, dialect: campone(), store });
  * ```
  * @throws TypeError or RangeError at once when an option is invalid, naming the option.

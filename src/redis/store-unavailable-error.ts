@@ -19,6 +19,15 @@ export class StoreUnavailableError extends PacekeeperError {
 /**
  * Whether `value` is a `StoreUnavailableError`, also one made by another copy of the package
  * (the brand is a `Symbol.for`, see src/errors/brand.ts). Never throws.
+ * @example
+ * ```ts
+ * try {
+ *   await client.get("/bookings");
+ * } catch (error) {
+ *   if (isStoreUnavailableError(error)) console.error("Redis is out of reach; nothing was sent", error.cause);
+ *   throw error;
+ * }
+ * ```
  */
 export function isStoreUnavailableError(value: unknown): value is StoreUnavailableError {
   return value instanceof StoreUnavailableError || isBranded(value, ["StoreUnavailableError"]);
