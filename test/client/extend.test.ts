@@ -10,9 +10,13 @@ import {
 import { createMockApi } from "../../src/mock/index.js";
 import { LocalKeyPacer } from "../../src/pacer/local-key-pacer.js";
 import { createVirtualClock } from "../../src/testing/index.js";
+import { capturedWarnings } from "../helpers/captured-warnings.js";
 import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
 import { scriptedClients } from "../helpers/scripted-client.js";
 import { json, scriptedFetch } from "../helpers/scripted-fetch.js";
+
+/** The parent's response hook below throws on purpose. */
+const warnings = capturedWarnings(["PacekeeperHookWarning"]);
 
 const KEY = "key_live_extend_test_00001";
 const { setup, closeAfterTest } = scriptedClients(KEY);
@@ -87,6 +91,7 @@ describe("client.extend: the same key", () => {
       },
     });
     await derived.get("/x");
+    expect(warnings).toContain("PacekeeperHookWarning");
     expect(heard).toEqual([
       "parent request",
       "derived request",

@@ -1,8 +1,12 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import { type CallPromise, NotFoundError, RequestValidationError, ServerError } from "../../src/index.js";
+import { capturedWarnings } from "../helpers/captured-warnings.js";
 import { scriptedClients } from "../helpers/scripted-client.js";
 import { json, scriptedFetch } from "../helpers/scripted-fetch.js";
+
+/** `patch` is sent as given, and undici warns of it: the warning is the test's own doing. */
+capturedWarnings(["UNDICI-FETCH-patch"]);
 
 const KEY = "key_live_shortcuts_test_01";
 const { setup } = scriptedClients(KEY);
