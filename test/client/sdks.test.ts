@@ -9,7 +9,7 @@ import { createClient, ietf } from "../../src/index.js";
 import { type SdkServer, startSdkServer } from "../helpers/sdk-server.js";
 
 /**
- * Real SDKs with `client.fetch` as their `fetch`, as docs/client.md ("Under an SDK") shows them: openai,
+ * Real SDKs with `client.fetch` as their `fetch`, as docs/integrations.md shows them: openai,
  * Octokit (with its throttling and pagination plugins) and ky, each against a loopback server
  * that speaks enough of its API. JSON, server-sent events chunk by chunk, multipart and streamed
  * uploads, pagination, an abort mid-stream, and a 429 waited out by pacekeeper (the SDK's own
