@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
  * - `unit`: in-process tests on virtual time or in-memory fakes, no build needed; `npm run test:unit`
  *   runs these alone, for the inner loop.
  * - `integration`: real processes, servers and packages: the built package (`dist/`), worker
- *   threads, Redis, the CLI, the demo, the soak, the docs' code blocks.
+ *   threads, Redis, the CLI, the demo, the soak, the docs' code blocks, real SDKs over loopback,
+ *   hostile servers' bodies of megabytes, the mock's memory under 100,000 requests.
  * - `timed`: tests that compare real elapsed time with a server's minimum (over loopback, or across
  *   processes on Redis). They run alone, after everything else, so that CPU-heavy files do not slow
  *   the event loop they measure.
@@ -25,6 +26,10 @@ const integration = [
   "test/demo/**/*.test.ts",
   "test/mock/cli.test.ts",
   "test/client/reliability-soak.test.ts",
+  "test/client/sdks.test.ts",
+  "test/client/extend-transport.test.ts",
+  "test/client/hostile.test.ts",
+  "test/mock/bounded-memory.test.ts",
 ];
 
 /** `--expose-gc`: tests of bounded memory collect garbage before they measure the heap. */
