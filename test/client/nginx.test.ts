@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, ietf } from "../../src/index.js";
+import { announceMissingService } from "../helpers/missing-service.js";
 import { findNginx, type NginxProcess, startNginx } from "../helpers/nginx.js";
 import { runPool } from "../helpers/simulated-transport.js";
 
@@ -9,6 +10,7 @@ import { runPool } from "../helpers/simulated-transport.js";
  * installed, the test says so and is skipped.
  */
 const nginx = findNginx();
+if (nginx === undefined) announceMissingService("nginx", "nginx.test.ts");
 const RATE = 10;
 const BURST = 5;
 const N = 60;

@@ -15,10 +15,10 @@
  * Markers, in the markdown, an HTML comment right before a block's fence (GitHub shows nothing):
  *
  *     <!-- docs-test: compile-only (why it cannot run here) -->     compiled, not run
- *     <!-- docs-test: skip (why it is not even compiled) -->        neither
  *     <!-- docs-test: run with NAME -->                              compiled and run (the default)
  *
- * A reason is required for `compile-only` and `skip`. A block that assumes what the prose around it
+ * Every block is compiled: there is no marker that leaves one out. A reason is required for
+ * `compile-only`, and its compile test names it. A block that assumes what the prose around it
  * made (a `client`, a schema) gets it from a hidden preamble, put before its code: the marker's lines
  * after its first, and the preambles it names with `with NAME, NAME…`, each defined once in its page:
  *
@@ -66,7 +66,7 @@ const RUN_TIMEOUT_MS = 20_000;
 const PARALLEL_RUNS = 2;
 const LANGUAGES = new Set(["ts", "typescript", "js"]);
 
-type Mode = "run" | "compile-only" | "skip";
+type Mode = "run" | "compile-only";
 
 interface Block {
   page: string;
@@ -89,7 +89,7 @@ interface Page {
 }
 
 const MARKER = /<!--\s*docs-test:([\s\S]*?)-->/g;
-const DIRECTIVE = /^(run|compile-only|skip)(?:\s+\((.+)\))?(?:\s+with\s+([\w-]+(?:\s*,\s*[\w-]+)*))?\s*$/;
+const DIRECTIVE = /^(run|compile-only)(?:\s+\((.+)\))?(?:\s+with\s+([\w-]+(?:\s*,\s*[\w-]+)*))?\s*$/;
 
 function readPage(path: string): Page {
   const text = readFileSync(join(ROOT, path), "utf8");
@@ -188,15 +188,13 @@ const outputOf = (block: Block) =>
 const preambleLines = (block: Block) => (block.preamble === "" ? 0 : block.preamble.split("\n").length);
 
 for (const block of blocks) {
-  if (block.mode === "skip") continue;
   mkdirSync(dirname(sourceOf(block)), { recursive: true });
   writeFileSync(sourceOf(block), block.preamble === "" ? block.code : `${block.preamble}\n${block.code}`);
 }
 
 const distBuilt = existsSync(join(ROOT, "dist/index.d.ts"));
-const compiled = blocks.filter((block) => block.mode !== "skip");
 const program = ts.createProgram(
-  compiled.map((block) => sourceOf(block)),
+  blocks.map((block) => sourceOf(block)),
   {
     strict: true,
     noUncheckedIndexedAccess: true,
@@ -220,7 +218,7 @@ const diagnostics = new Map<Block, string[]>();
 const otherDiagnostics: string[] = [];
 for (const diagnostic of [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics]) {
   const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n");
-  const block = compiled.find(
+  const block = blocks.find(
     (b) => diagnostic.file !== undefined && resolve(diagnostic.file.fileName) === sourceOf(b),
   );
   if (block === undefined || diagnostic.file === undefined || diagnostic.start === undefined) {
@@ -279,7 +277,7 @@ describe("the docs' code blocks", () => {
   });
 
   const count = (mode: Mode) => blocks.filter((block) => block.mode === mode).length;
-  it(`finds ${blocks.length}: ${count("run")} run, ${count("compile-only")} compile-only, ${count("skip")} skipped`, () => {
+  it(`finds ${blocks.length}: ${count("run")} run, ${count("compile-only")} compile-only`, () => {
     expect(blocks.length).toBeGreaterThan(0);
     for (const block of blocks.filter((b) => b.mode !== "run")) {
       expect(block.reason ?? "", `${label(block)} says why it is not run`).toMatch(/\S/);
@@ -294,17 +292,13 @@ describe("the docs' code blocks", () => {
 for (const page of pages.filter((p) => p.blocks.length > 0)) {
   describe(page.path, () => {
     for (const block of page.blocks) {
-      if (block.mode === "skip") {
-        it.skip(`${label(block)}: ${block.reason}`, () => {});
-        continue;
-      }
-      it(`${label(block)} compiles`, () => {
+      const only = block.mode === "compile-only" ? ` (compile-only: ${block.reason})` : "";
+      it(`${label(block)} compiles${only}`, () => {
         const found = diagnostics.get(block) ?? [];
         expect(found, found.join("\n")).toEqual([]);
       });
-      if (block.mode === "compile-only") {
-        it.skip(`${label(block)} runs: compile-only (${block.reason})`, () => {});
-      } else if (isTestFile(block)) {
+      if (block.mode === "compile-only") continue;
+      if (isTestFile(block)) {
         // Its tests are collected here; a block that does not compile is not imported.
         describe(`${label(block)}, a test file`, async () => {
           if (!diagnostics.has(block) && !emitted.emitSkipped)
@@ -313,9 +307,11 @@ for (const page of pages.filter((p) => p.blocks.length > 0)) {
       } else {
         it.concurrent(
           `${label(block)} runs`,
-          async (context) => {
-            // A block that does not compile fails above, and is not run.
-            if (diagnostics.has(block)) context.skip();
+          async () => {
+            // A block that does not compile is not run: it fails here too, pointing at its compile test.
+            expect(diagnostics.has(block), `${label(block)} does not compile: see its compile test`).toBe(
+              false,
+            );
             const { code, output } = await runInChild(block);
             const command = `cd ${relative(ROOT, dirname(sourceOf(block)))} && ${BLOCK_ENV_LINE} node --import ${relative(dirname(sourceOf(block)), SETUP_PATH)} ${relative(dirname(sourceOf(block)), outputOf(block))}`;
             expect(code, `${command}\nended with:\n${output}`).toBe(0);

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { connect, createServer } from "node:net";
+import { announceMissingService } from "./missing-service.js";
 
 /**
  * A throwaway `redis-server` on a free loopback port, for the tests of `pacekeeper/redis`.
@@ -15,11 +16,9 @@ export const hasRedis = (() => {
   }
 })();
 
-/** Prints once per test file where the binary is missing, so a skip never passes for a pass. */
+/** Says once per test file where the binary is missing (and fails the file where CI requires it). */
 export function announceRedisSkip(file: string): void {
-  if (!hasRedis) {
-    console.warn(`[${file}] redis-server is not on PATH: the Redis tests are SKIPPED (CI installs it).`);
-  }
+  if (!hasRedis) announceMissingService("redis-server", file);
 }
 
 export interface RedisServer {
