@@ -14,6 +14,7 @@ import {
 } from "../test/helpers/real-limiters.js";
 import { bottleneckClient } from "./clients/bottleneck.js";
 import { kyClient } from "./clients/ky.js";
+import { benchClientOf } from "./clients/pacekeeper.js";
 import type { BenchClient, Target } from "./clients/types.js";
 import { undiciRetryClient } from "./clients/undici-retry.js";
 import { runJobs } from "./run-jobs.js";
@@ -59,14 +60,7 @@ function pacekeeper(configured: boolean): { name: string; make: Make } {
         dialect: ietf(configured ? { limits: [{ limit: target.limit, windowMs: target.windowMs }] } : {}),
         retry: { rateLimitRetries: target.retries },
       });
-      return {
-        async get(path, signal) {
-          const res = await client.fetch(path, { signal });
-          await res.arrayBuffer();
-          return res.status;
-        },
-        close: () => client.close(),
-      };
+      return benchClientOf(client);
     },
   };
 }

@@ -1,6 +1,6 @@
-import { createClient } from "pacekeeper";
+import { type Client, createClient } from "pacekeeper";
 import { presetFor } from "../config.js";
-import type { ClientUnderTest } from "./types.js";
+import type { BenchClient, ClientUnderTest } from "./types.js";
 
 export const pacekeeperClient: ClientUnderTest = {
   name: "pacekeeper",
@@ -16,13 +16,18 @@ export const pacekeeperClient: ClientUnderTest = {
       dialect: presetFor(target),
       retry: { rateLimitRetries: target.retries },
     });
-    return {
-      async get(path, signal) {
-        const res = await client.fetch(path, { signal });
-        await res.arrayBuffer();
-        return res.status;
-      },
-      close: () => client.close(),
-    };
+    return benchClientOf(client);
   },
 };
+
+/** A pacekeeper client as the bench drives it: a GET whose body is read, and its status. */
+export function benchClientOf(client: Client): BenchClient {
+  return {
+    async get(path, signal) {
+      const res = await client.fetch(path, { signal });
+      await res.arrayBuffer();
+      return res.status;
+    },
+    close: () => client.close(),
+  };
+}

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createClient, ietf } from "../../src/index.js";
 import { announceMissingService } from "../helpers/missing-service.js";
 import { findNginx, type NginxProcess, startNginx } from "../helpers/nginx.js";
-import { runPool } from "../helpers/simulated-transport.js";
+import { pacedBatch } from "../helpers/paced-batch.js";
 
 /**
  * Debian's nginx with `limit_req` (10 r/s, burst 5), which sends no header of its limit and
@@ -24,18 +24,7 @@ async function run(nodelay: boolean, limits: { limit: number; windowMs: number }
   const server = await startNginx(nginx!, { rate: RATE, burst: BURST, nodelay });
   servers.push(server);
   const client = createClient({ baseUrl: server.url, apiKey: "key_nginx", dialect: ietf({ limits }) });
-  let failed = 0;
-  const start = performance.now();
-  try {
-    await runPool(N, 16, async (i) => {
-      const res = await client.fetch(`/items/${i}`);
-      await res.body?.cancel();
-      if (!res.ok) failed++;
-    });
-  } finally {
-    await client.close();
-  }
-  const elapsed = performance.now() - start;
+  const { failed, elapsedMs: elapsed } = await pacedBatch(client, N);
   const statuses = await server.close();
   // nodelay: the burst goes at once, then one request per 1/rate; delayed: one per 1/rate from the first.
   const minimum = ((nodelay ? N - BURST - 1 : N - 1) * 1000) / RATE;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, ietf } from "../../src/index.js";
+import { pacedBatch } from "../helpers/paced-batch.js";
 import {
   HEADER_LIMITERS,
   HEADERLESS_LIMITERS,
@@ -7,7 +8,6 @@ import {
   type LimiterProcess,
   startLimiter,
 } from "../helpers/real-limiters.js";
-import { runPool } from "../helpers/simulated-transport.js";
 
 /**
  * `ietf()` against rate limiters no one here wrote, each in a process of its own over loopback:
@@ -37,18 +37,7 @@ async function run(kind: LimiterKind, limits: { limit: number; windowMs: number 
   const server = await startLimiter(kind, L, W);
   limiters.push(server);
   const client = createClient({ baseUrl: server.url, apiKey: "key_real_limiter", dialect: ietf({ limits }) });
-  let failed = 0;
-  const start = performance.now();
-  try {
-    await runPool(N, 16, async (i) => {
-      const res = await client.fetch(`/items/${i}`);
-      await res.body?.cancel();
-      if (!res.ok) failed++;
-    });
-  } finally {
-    await client.close();
-  }
-  const elapsed = performance.now() - start;
+  const { failed, elapsedMs: elapsed } = await pacedBatch(client, N);
   const audit = await server.audit();
   return {
     failed,
