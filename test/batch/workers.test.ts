@@ -290,11 +290,14 @@ describe("runInWorkers", () => {
         key: keyFingerprint(KEYS[1]!),
       }),
     });
-    // Job 0 was in flight on the first key when the thread died: it failed too, or had finished.
-    for (const outcome of [result.outcomes[0]!, ...result.outcomes.slice(2)]) {
-      if (!outcome.ok) expect(outcome).toMatchObject({ error: { code: "worker_crashed", started: true } });
+    // The thread's first key had at most one job in flight when the thread died (job 0, or job 2 if
+    // job 0 had finished by then): that one fails too, as started, never retried. Every other job ran.
+    const others = result.outcomes.filter((_, i) => i !== 1);
+    const failed = others.filter((outcome) => !outcome.ok);
+    expect(failed.length).toBeLessThanOrEqual(1);
+    for (const outcome of failed) {
+      expect(outcome).toMatchObject({ key: keyFingerprint(KEYS[0]!), error: { code: "worker_crashed", started: true } });
     }
-    expect(result.outcomes.slice(2).every((outcome) => outcome.ok)).toBe(true);
   });
 
   it("an empty batch starts no worker", async () => {
