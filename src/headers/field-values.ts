@@ -54,6 +54,14 @@ export function resetToMs(value: number, nowMs: number): number | undefined {
   return clampMs(ms);
 }
 
+/**
+ * Whether `resetToMs` reads a reset value as a whole epoch second: the window's end rounded to a
+ * second, the same in every answer of the window (Discord's fraction tells the millisecond).
+ */
+export function isWholeEpochSecond(value: number): boolean {
+  return Number.isInteger(value) && value >= EPOCH_SECONDS_THRESHOLD && value < EPOCH_MS_THRESHOLD;
+}
+
 /** Clamps into [0, MAX_SAFE_INTEGER]; NaN is the caller's to exclude. */
 export function clampMs(ms: number): number {
   return Math.min(MAX_MS, Math.max(0, ms));

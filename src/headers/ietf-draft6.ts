@@ -13,7 +13,7 @@
  * Both spellings are read.
  */
 
-import { resetToMs, secondsToMs } from "./field-values.js";
+import { isWholeEpochSecond, resetToMs, secondsToMs } from "./field-values.js";
 import { requestQuota, snapshotOf } from "./snapshot.js";
 import { parseSfList, parseSfMembers, type SfItem, sfInteger } from "./structured-fields.js";
 import type { RateLimitPolicy, RateLimitSnapshot } from "./types.js";
@@ -125,8 +125,13 @@ function draft6(headers: Headers, nowMs: number, readPolicy: boolean): RateLimit
   const resetSeconds = parseSfIntegerField(headers.get("ratelimit-reset"));
   const resetMs = (resetSeconds === undefined ? undefined : resetToMs(resetSeconds, nowMs)) ?? windowMs;
   if (resetMs === undefined) return undefined;
+  const resetInEpochSeconds = resetSeconds !== undefined && isWholeEpochSecond(resetSeconds);
 
-  return snapshotOf([requestQuota({ remaining, resetMs, limit, windowMs })], policies, "ietf-06");
+  return snapshotOf(
+    [requestQuota({ remaining, resetMs, limit, windowMs, resetInEpochSeconds })],
+    policies,
+    "ietf-06",
+  );
 }
 
 function dedupe(policies: RateLimitPolicy[]): RateLimitPolicy[] {

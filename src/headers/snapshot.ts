@@ -38,12 +38,19 @@ export function snapshotOf(
 
 /** A request quota, its optional fields set only where given. */
 export function requestQuota(
-  fields: { remaining: number; resetMs: number; limit?: number | undefined; windowMs?: number | undefined },
+  fields: {
+    remaining: number;
+    resetMs: number;
+    limit?: number | undefined;
+    windowMs?: number | undefined;
+    resetInEpochSeconds?: boolean;
+  },
   name?: string,
 ): RateLimitQuota {
   const quota: RateLimitQuota = { unit: "requests", remaining: fields.remaining, resetMs: fields.resetMs };
   if (name !== undefined) quota.name = name;
   if (fields.limit !== undefined) quota.limit = fields.limit;
   if (fields.windowMs !== undefined) quota.windowMs = fields.windowMs;
+  if (fields.resetInEpochSeconds) quota.resetInEpochSeconds = true;
   return quota;
 }

@@ -34,6 +34,11 @@ export interface RateLimitQuota {
   /** Length of the window, where the server says it (`w=`). */
   windowMs?: number;
   /**
+   * Whether the reset came as a whole epoch second (`X-RateLimit-Reset: 1700000003`): every answer
+   * of a window repeats it, so that the window's end is known to a second at best.
+   */
+  resetInEpochSeconds?: boolean;
+  /**
    * Whether the server documents the quota as refilling continuously (a token bucket: OpenAI's,
    * Anthropic's), `resetMs` being when it is full again rather than when a window ends.
    */

@@ -16,7 +16,13 @@
  * epoch seconds (GitHub, express-rate-limit, X) and epoch milliseconds; `resetToMs` tells them
  * apart by magnitude. Discord's relative `Reset-After` is preferred where given.
  */
-import { parsePlainInteger, parsePlainNumber, resetToMs, secondsToMs } from "./field-values.js";
+import {
+  isWholeEpochSecond,
+  parsePlainInteger,
+  parsePlainNumber,
+  resetToMs,
+  secondsToMs,
+} from "./field-values.js";
 import { requestQuota, snapshotOf } from "./snapshot.js";
 import type { RateLimitSnapshot } from "./types.js";
 
@@ -48,14 +54,20 @@ function read(headers: Headers, nowMs: number, prefix: string): RateLimitSnapsho
   }
   const after = parsePlainNumber(headers.get(`${prefix}reset-after`));
   let resetMs: number | undefined;
+  let resetInEpochSeconds = false;
   if (after !== undefined) resetMs = secondsToMs(after);
   else {
     const reset = parsePlainNumber(headers.get(`${prefix}reset`));
     resetMs = reset === undefined ? undefined : resetToMs(reset, nowMs);
+    resetInEpochSeconds = reset !== undefined && isWholeEpochSecond(reset);
   }
   if (resetMs === undefined) return undefined;
   const name = nameOf(headers.get(`${prefix}resource`) ?? headers.get(`${prefix}bucket`));
-  return snapshotOf([requestQuota({ remaining, resetMs, limit }, name)], [], "x-ratelimit");
+  return snapshotOf(
+    [requestQuota({ remaining, resetMs, limit, resetInEpochSeconds }, name)],
+    [],
+    "x-ratelimit",
+  );
 }
 
 /** A quota name as a server writes it: trimmed, short, printable; anything else is no name. */

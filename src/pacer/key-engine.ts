@@ -567,5 +567,6 @@ function observation(
     limit: quota.limit,
     windowMs: quota.windowMs,
     refills: quota.refills,
+    resetInEpochSeconds: quota.resetInEpochSeconds,
   };
 }

@@ -19,6 +19,8 @@ export interface BucketObservation {
   windowMs?: number | undefined;
   /** The server documents the quota as refilling continuously (`resetMs`: until full again). */
   refills?: boolean | undefined;
+  /** The reset came as an epoch second, the same in every answer of a window. */
+  resetInEpochSeconds?: boolean | undefined;
 }
 
 /** The bucket's state as plain data. */
@@ -27,6 +29,7 @@ export interface ServerBucketState {
   windowMs: number | undefined;
   windowFromPolicy: boolean;
   trustedWindowMs: number | undefined;
+  windowGuess: WindowGuess;
   resetCeilingMs: number;
   log: RollingWindowState | undefined;
   sent: number;
@@ -83,6 +86,12 @@ interface Anchor {
   resetMs: number;
 }
 
+/**
+ * Where the window's length comes from when nothing says it: `none` guessed yet, `guessed` (whole
+ * seconds from a window's first send, see `guessWindow`), or `refuted` for good.
+ */
+type WindowGuess = "none" | "guessed" | "refuted";
+
 /** A bucket's answer to "may a send go now?". */
 export type BucketVerdict = { ok: true; probe: boolean } | { ok: false; reason: WaitReason; at: number };
 
@@ -125,6 +134,7 @@ export class ServerBucket {
    * which a reset rounded up to a whole second (an epoch second, most of all) does not tell.
    */
   private trustedWindowMs: number | undefined;
+  private windowGuess: WindowGuess;
   /** The longest reset seen: a window's length is at most this. */
   private resetCeilingMs: number;
   private log: RollingWindow | undefined;
@@ -153,6 +163,7 @@ export class ServerBucket {
     this.windowMs = state ? state.windowMs : assumedWindowMs;
     this.windowFromPolicy = state?.windowFromPolicy ?? false;
     this.trustedWindowMs = state ? state.trustedWindowMs : assumedWindowMs;
+    this.windowGuess = state?.windowGuess ?? "none";
     this.resetCeilingMs = state?.resetCeilingMs ?? 0;
     this.log = state?.log ? RollingWindow.from(state.log) : undefined;
     this.sent = state?.sent ?? 0;
@@ -174,6 +185,7 @@ export class ServerBucket {
       windowMs: this.windowMs,
       windowFromPolicy: this.windowFromPolicy,
       trustedWindowMs: this.trustedWindowMs,
+      windowGuess: this.windowGuess,
       resetCeilingMs: this.resetCeilingMs,
       log: this.log?.toState(),
       sent: this.sent,
@@ -205,7 +217,13 @@ export class ServerBucket {
     if (this.refillPerMs > 0 && this.lowest) return this.refillVerdict(now);
     const epoch = this.epoch;
     if (epoch === undefined) return this.logVerdict(now);
-    const logAllows = epoch.explainedByUs && this.log !== undefined && this.log.nextFreeAt(now) <= now;
+    // A guessed window's end is probed by one send: the log, which counts in that guess, could
+    // release a window's worth of sends too early.
+    const logAllows =
+      epoch.explainedByUs &&
+      this.windowGuess !== "guessed" &&
+      this.log !== undefined &&
+      this.log.nextFreeAt(now) <= now;
     if (now < epoch.endsBy) {
       if (epoch.remaining - this.inFlight - epoch.uncounted >= 1 || logAllows) return OK;
       // Our sends explain the server's count: the exact log may free a slot before the rounded reset.
@@ -324,6 +342,7 @@ export class ServerBucket {
     this.learnShape(o);
     this.log?.complete(o.observedAt, counted);
     this.learnRefill(o);
+    this.guessWindow(o);
     this.takeLowest(o);
     // The server counted this send between its grant and its answer, holding at most our sends alive
     // at the grant and those granted since. (Not the log now: a burst can age out of it during one
@@ -354,6 +373,8 @@ export class ServerBucket {
       this.limit - o.remaining > o.seq - epoch!.lowestSeq + 2 * this.peakInFlight
     ) {
       this.rolling = true;
+      // A guessed window starts at its first send, which a rolling one does not.
+      if (this.windowGuess === "guessed") this.refuteGuess();
     }
     if (
       epoch === undefined ||
@@ -404,8 +425,10 @@ export class ServerBucket {
       this.windowFromPolicy = true;
       this.trustedWindowMs = o.windowMs;
     } else if (this.trustedWindowMs !== undefined && o.resetMs > this.trustedWindowMs + RESET_ROUNDING_MS) {
-      // A reset longer than the configured window: the server's window is longer, its word wins.
+      // A reset longer than the configured (or guessed) window: the server's window is longer, its
+      // word wins.
       this.trustedWindowMs = undefined;
+      if (this.windowGuess === "guessed") this.windowGuess = "refuted";
     }
     if (!this.windowFromPolicy) {
       this.windowMs = this.trustedWindowMs ?? Math.max(this.windowMs ?? 0, this.resetCeilingMs);
@@ -420,6 +443,51 @@ export class ServerBucket {
     }
     if (this.log.limit !== limit) this.log.setLimit(limit);
     if (this.log.windowMs !== windowMs) this.log = this.log.withWindow(windowMs);
+  }
+
+  /**
+   * A window that starts at its first send and lasts whole seconds, guessed where nothing says the
+   * window (no policy, none configured) and resets come as epoch seconds: every answer of a window
+   * repeats the same second, so that no spread of answers brackets the end, and each turnover would
+   * cost up to a second. The limiters that send them (express-rate-limit's legacy headers,
+   * rate-limiter-flexible) count from a key's first request, in windows configured in whole seconds. The answer that opened a window (one spent, a refill ruled out) was counted between its
+   * grant and its arrival; the window ends `n` s later, where `n` is the whole number of seconds its
+   * reset allows (the largest, if the round trip allows two). Each later window's first answer must
+   * allow the same `n`. The end is probed by one send, not trusted to the log, and a refusal, a
+   * rolling count or a longer reset ends the guess for good: a server whose windows are on a grid
+   * of its own costs at most one 429 before the rounded resets decide alone.
+   */
+  private guessWindow(o: BucketObservation): void {
+    const limit = this.limit;
+    if (this.windowGuess === "refuted" || this.windowFromPolicy || !this.refillRuledOut || this.rolling)
+      return;
+    if (limit === undefined || o.remaining !== limit - 1) return;
+    const latest = o.resetMs + (o.observedAt - o.grantedAt);
+    const fits = (ms: number) => ms >= 1000 && ms <= latest && ms > o.resetMs - RESET_ROUNDING_MS;
+    if (this.windowGuess === "guessed") {
+      if (!fits(this.trustedWindowMs!)) this.refuteGuess();
+      return;
+    }
+    // A configured window is not replaced by a guess, and a reset in delta seconds or milliseconds
+    // tells the end as closely as a guess would.
+    if (this.trustedWindowMs !== undefined || !o.resetInEpochSeconds) return;
+    const guessMs = Math.floor(latest / 1000) * 1000;
+    if (!fits(guessMs)) return;
+    this.windowGuess = "guessed";
+    this.trustedWindowMs = guessMs;
+    this.setWindow(guessMs);
+  }
+
+  /** The guessed window was wrong: the resets decide alone, and no guess is made again. */
+  private refuteGuess(): void {
+    this.windowGuess = "refuted";
+    this.trustedWindowMs = undefined;
+    this.setWindow(this.resetCeilingMs);
+  }
+
+  private setWindow(windowMs: number): void {
+    this.windowMs = windowMs;
+    if (this.log !== undefined && this.log.windowMs !== windowMs) this.log = this.log.withWindow(windowMs);
   }
 
   /**
@@ -495,5 +563,6 @@ export class ServerBucket {
   /** A 429 from this bucket: whatever it had seen refill, it refills no faster than the server allows now. */
   refused(): void {
     this.refillPerMs = 0;
+    if (this.windowGuess === "guessed") this.refuteGuess();
   }
 }

@@ -296,7 +296,10 @@ describe("runInWorkers", () => {
     const failed = others.filter((outcome) => !outcome.ok);
     expect(failed.length).toBeLessThanOrEqual(1);
     for (const outcome of failed) {
-      expect(outcome).toMatchObject({ key: keyFingerprint(KEYS[0]!), error: { code: "worker_crashed", started: true } });
+      expect(outcome).toMatchObject({
+        key: keyFingerprint(KEYS[0]!),
+        error: { code: "worker_crashed", started: true },
+      });
     }
   });
 

@@ -337,16 +337,19 @@ describe("X-RateLimit-*", () => {
   });
 
   it.each([
-    ["delta seconds", "60", 60_000],
-    ["epoch seconds", String(NOW / 1000 + 90), 90_000],
-    ["epoch milliseconds", String(NOW + 1234), 1234],
-    ["epoch seconds with a fraction (Discord)", String(NOW / 1000 + 2.5), 2500],
-    ["epoch seconds in the past", String(NOW / 1000 - 10), 0],
-    ["epoch milliseconds in the past", String(NOW - 10), 0],
-    ["just under the epoch threshold", "999999999", 999_999_999_000],
-  ])("tells %s apart", (_kind, reset, expected) => {
+    ["delta seconds", "60", 60_000, false],
+    ["epoch seconds", String(NOW / 1000 + 90), 90_000, true],
+    ["epoch milliseconds", String(NOW + 1234), 1234, false],
+    ["epoch seconds with a fraction (Discord)", String(NOW / 1000 + 2.5), 2500, false],
+    ["epoch seconds in the past", String(NOW / 1000 - 10), 0, true],
+    ["epoch milliseconds in the past", String(NOW - 10), 0, false],
+    ["just under the epoch threshold", "999999999", 999_999_999_000, false],
+  ])("tells %s apart", (_kind, reset, expected, epochSeconds) => {
     const h = headers({ "X-RateLimit-Remaining": "10", "X-RateLimit-Reset": reset });
-    expect(readXRateLimit(h, NOW)?.resetMs).toBe(expected);
+    const snapshot = readXRateLimit(h, NOW);
+    expect(snapshot?.resetMs).toBe(expected);
+    // The pacer guesses a window's length only where every answer repeats one epoch second.
+    expect(snapshot?.quotas?.[0]?.resetInEpochSeconds ?? false).toBe(epochSeconds);
   });
 
   it("drops a malformed limit, gives up on a malformed remaining or reset", () => {

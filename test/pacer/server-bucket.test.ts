@@ -5,7 +5,14 @@ import { type BucketObservation, ServerBucket } from "../../src/pacer/server-buc
 /** Grants a send at `at` and returns what its answer must carry of it. */
 function send(bucket: ServerBucket, at: number, probe = false) {
   const { seq, alive } = bucket.grant(at, probe);
-  return (answer: { at: number; remaining: number; resetMs: number; limit?: number; windowMs?: number }) =>
+  return (answer: {
+    at: number;
+    remaining: number;
+    resetMs: number;
+    limit?: number;
+    windowMs?: number;
+    epoch?: boolean;
+  }) =>
     bucket.observe(
       {
         seq,
@@ -17,6 +24,7 @@ function send(bucket: ServerBucket, at: number, probe = false) {
         resetMs: answer.resetMs,
         limit: answer.limit,
         windowMs: answer.windowMs,
+        resetInEpochSeconds: answer.epoch,
       } satisfies BucketObservation,
       true,
     );
@@ -118,6 +126,65 @@ describe("ServerBucket", () => {
     // An epoch-second reset rounds the end up to 4 s away; the window is 3 s long.
     send(bucket, 0)({ at: 2, remaining: 0, resetMs: 3_998, limit: 10 });
     expect(bucket.nextFreeAt(2)).toBe(3_002);
+  });
+
+  it("guesses a whole-second window from a window's first answer where resets are epoch seconds, and probes its end", () => {
+    // 5 per 2 s from the first send, counted at 300 ms: the window ends at 2,300 ms; every answer
+    // says the epoch second 3 (3,000 ms).
+    const bucket = new ServerBucket(undefined);
+    send(bucket, 295)({ at: 305, remaining: 4, resetMs: 3_000 - 305, limit: 5, epoch: true });
+    for (let i = 3; i >= 0; i--)
+      send(bucket, 305)({ at: 310, remaining: i, resetMs: 3_000 - 310, limit: 5, epoch: true });
+    // Not 3,000 ms: 2 s after the first answer's arrival, one probe alone.
+    expect(bucket.nextFreeAt(310)).toBe(2_305);
+    expect(bucket.verdict(2_305)).toEqual({ ok: true, probe: true });
+    const probe = send(bucket, 2_305, true);
+    expect(bucket.verdict(2_306)).toMatchObject({ ok: false, reason: "probe" });
+    // The next window opens at the probe (counted at 2,307, ends 4,307, epoch second 5).
+    probe({ at: 2_310, remaining: 4, resetMs: 5_000 - 2_310, limit: 5, epoch: true });
+    expect(bucket.verdict(2_310)).toEqual({ ok: true, probe: false });
+    for (let i = 3; i >= 0; i--)
+      send(bucket, 2_310)({ at: 2_315, remaining: i, resetMs: 5_000 - 2_315, limit: 5, epoch: true });
+    expect(bucket.nextFreeAt(2_315)).toBe(4_310);
+  });
+
+  it("a refusal of the guessed window's probe ends the guess for good: the rounded resets decide", () => {
+    // 20 per 2 s on the server's own grid (windows end at 2,000 ms, 4,000 ms): the first answer
+    // allows "1 s from the first send".
+    const bucket = new ServerBucket(undefined);
+    send(bucket, 795)({ at: 805, remaining: 19, resetMs: 2_000 - 805, limit: 20, epoch: true });
+    for (let i = 18; i >= 0; i--)
+      send(bucket, 805)({ at: 810, remaining: i, resetMs: 2_000 - 810, limit: 20, epoch: true });
+    expect(bucket.nextFreeAt(810)).toBe(1_805);
+    send(bucket, 1_805, true)({ at: 1_810, remaining: 0, resetMs: 190, limit: 20, epoch: true });
+    bucket.refused();
+    // The next window's first answer allows "1 s" again: no guess now, the reset's end holds.
+    send(bucket, 2_005, true)({ at: 2_010, remaining: 19, resetMs: 4_000 - 2_010, limit: 20, epoch: true });
+    for (let i = 18; i >= 0; i--)
+      send(bucket, 2_010)({ at: 2_015, remaining: i, resetMs: 4_000 - 2_015, limit: 20, epoch: true });
+    expect(bucket.nextFreeAt(2_015)).toBe(4_000);
+  });
+
+  it("a later window whose first answer allows another length ends the guess before it costs a 429", () => {
+    const bucket = new ServerBucket(undefined);
+    send(bucket, 295)({ at: 305, remaining: 4, resetMs: 3_000 - 305, limit: 5, epoch: true });
+    expect(bucket.nextFreeAt(306)).toBe(306);
+    for (let i = 3; i >= 0; i--)
+      send(bucket, 305)({ at: 310, remaining: i, resetMs: 3_000 - 310, limit: 5, epoch: true });
+    // The window was 2.5 s, not 2 s, yet it ended by the probe (a server that changed its window):
+    // the probe's answer allows 2 s no more, and the next end is the reset's.
+    send(bucket, 2_805, true)({ at: 2_810, remaining: 4, resetMs: 6_000 - 2_810, limit: 5, epoch: true });
+    for (let i = 3; i >= 0; i--)
+      send(bucket, 2_810)({ at: 2_815, remaining: i, resetMs: 6_000 - 2_815, limit: 5, epoch: true });
+    expect(bucket.nextFreeAt(2_815)).toBe(6_000);
+  });
+
+  it("guesses nothing from resets in delta seconds: they bracket the end as closely as a guess", () => {
+    const bucket = new ServerBucket(undefined);
+    send(bucket, 295)({ at: 305, remaining: 4, resetMs: 2_000, limit: 5 });
+    for (let i = 3; i >= 0; i--) send(bucket, 305)({ at: 310, remaining: i, resetMs: 2_000, limit: 5 });
+    expect(bucket.nextFreeAt(310)).toBe(2_305);
+    expect(bucket.toState().windowGuess).toBe("none");
   });
 
   it("forgets a configured length the server contradicts with a longer reset", () => {
