@@ -1,3 +1,4 @@
+import { readCommonRateLimit } from "../headers/read-rate-limit.js";
 import { knownKeys, positiveInteger } from "../internal/validate.js";
 import { CAMPONE_BACKOFF, mergeBackoff } from "../retry/backoff.js";
 import type { BackoffOptions, Dialect } from "./dialect.js";
@@ -42,6 +43,9 @@ export function campone(options: CampOneOptions = {}): Dialect {
     // "The single exception is 401 Unauthorized — failed authentication doesn't count."
     counts: (status) => status !== 401,
     errorBody: campOneErrorBody,
+    // No header family is documented: the ones any API may adopt are read, should it start sending
+    // one, and no vendor's (fewer header reads on each answer).
+    readRateLimit: readCommonRateLimit,
     maxPageSize: 200,
     pagination: CAMPONE_PAGINATION,
   };

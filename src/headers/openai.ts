@@ -17,17 +17,35 @@ import { parseGoDuration, parsePlainInteger } from "./field-values.js";
 import { snapshotOf } from "./snapshot.js";
 import type { RateLimitQuota, RateLimitSnapshot } from "./types.js";
 
-/** The units OpenAI reports, each a quota of its own. */
-const UNITS = ["requests", "tokens"] as const;
+/**
+ * The units OpenAI reports, each a quota of its own, with its fields' names written out: a name
+ * built per read (`x-ratelimit-remaining-${unit}`) is a new string that undici's `Headers.get`
+ * must flatten and hash on every response, and these reads run on every response.
+ */
+const UNITS = [
+  {
+    unit: "requests",
+    remaining: "x-ratelimit-remaining-requests",
+    reset: "x-ratelimit-reset-requests",
+    limit: "x-ratelimit-limit-requests",
+  },
+  {
+    unit: "tokens",
+    remaining: "x-ratelimit-remaining-tokens",
+    reset: "x-ratelimit-reset-tokens",
+    limit: "x-ratelimit-limit-tokens",
+  },
+] as const;
 
 /** Reads OpenAI's headers into a snapshot with a `requests` and a `tokens` quota, or `undefined`. */
 export function readOpenAi(headers: Headers, _nowMs: number): RateLimitSnapshot | undefined {
   const quotas: RateLimitQuota[] = [];
-  for (const unit of UNITS) {
-    const remaining = parsePlainInteger(headers.get(`x-ratelimit-remaining-${unit}`));
+  for (const field of UNITS) {
+    const { unit } = field;
+    const remaining = parsePlainInteger(headers.get(field.remaining));
     // Most responses carry none: one header read for each unit, then nothing more.
     if (remaining === undefined) continue;
-    const resetMs = parseGoDuration(headers.get(`x-ratelimit-reset-${unit}`));
+    const resetMs = parseGoDuration(headers.get(field.reset));
     if (resetMs === undefined) continue;
     // The requests quota is the key's budget as a whole; each other unit is one of its own.
     const quota: RateLimitQuota = {
@@ -37,7 +55,7 @@ export function readOpenAi(headers: Headers, _nowMs: number): RateLimitSnapshot 
       resetMs,
       refills: true,
     };
-    const limit = parsePlainInteger(headers.get(`x-ratelimit-limit-${unit}`));
+    const limit = parsePlainInteger(headers.get(field.limit));
     if (limit !== undefined) quota.limit = limit;
     quotas.push(quota);
   }

@@ -35,14 +35,31 @@ import { readXRateLimit } from "./x-ratelimit.js";
  * ```
  */
 export function readRateLimit(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
+  return (
+    readIetf(headers, nowMs) ??
+    readOpenAi(headers, nowMs) ??
+    readAnthropic(headers, nowMs) ??
+    readXRateLimit(headers, nowMs)
+  );
+}
+
+/**
+ * The families any API may adopt, the IETF drafts' and `X-RateLimit-*`, without the vendors' own
+ * (OpenAI's, Anthropic's): what the preset of an API that documents no header family reads. Each
+ * family tried costs a `Headers.get` on every response, and a response with no rate-limit header
+ * (CampOne's every answer) tries them all.
+ */
+export function readCommonRateLimit(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
+  return readIetf(headers, nowMs) ?? readXRateLimit(headers, nowMs);
+}
+
+/** The IETF drafts' families: `RateLimit` (-07 to -10), then the -06 trio. */
+function readIetf(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
   const field = headers.get("ratelimit");
   return (
     (field === null
       ? undefined
       : (readDraft10(headers, nowMs, field) ?? readDraft7(headers, nowMs, field))) ??
-    readDraft6(headers, nowMs) ??
-    readOpenAi(headers, nowMs) ??
-    readAnthropic(headers, nowMs) ??
-    readXRateLimit(headers, nowMs)
+    readDraft6(headers, nowMs)
   );
 }

@@ -38,31 +38,51 @@ import type { RateLimitSnapshot } from "./types.js";
  * - The quota's name is `Resource` (GitHub) or `Bucket` (Discord), where given.
  */
 export function readXRateLimit(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
-  return read(headers, nowMs, "x-ratelimit-") ?? read(headers, nowMs, "x-rate-limit-");
+  return read(headers, nowMs, X_RATELIMIT) ?? read(headers, nowMs, X_RATE_LIMIT);
 }
 
-function read(headers: Headers, nowMs: number, prefix: string): RateLimitSnapshot | undefined {
-  const remainingField = headers.get(`${prefix}remaining`);
+/**
+ * A spelling's field names, made once: a name built per read (`${prefix}remaining`) is a new string
+ * that undici's `Headers.get` must flatten and hash, and the first read runs on every response.
+ */
+const fieldsOf = (prefix: string) => ({
+  remaining: `${prefix}remaining`,
+  limit: `${prefix}limit`,
+  used: `${prefix}used`,
+  resetAfter: `${prefix}reset-after`,
+  reset: `${prefix}reset`,
+  resource: `${prefix}resource`,
+  bucket: `${prefix}bucket`,
+});
+const X_RATELIMIT = fieldsOf("x-ratelimit-");
+const X_RATE_LIMIT = fieldsOf("x-rate-limit-");
+
+function read(
+  headers: Headers,
+  nowMs: number,
+  field: ReturnType<typeof fieldsOf>,
+): RateLimitSnapshot | undefined {
+  const remainingField = headers.get(field.remaining);
   // Most responses carry none of the family: one header read, then nothing more.
   if (remainingField === null) return undefined;
-  const limit = parsePlainInteger(headers.get(`${prefix}limit`));
+  const limit = parsePlainInteger(headers.get(field.limit));
   let remaining = parsePlainInteger(remainingField);
   if (remaining === undefined) {
-    const used = parsePlainInteger(headers.get(`${prefix}used`));
+    const used = parsePlainInteger(headers.get(field.used));
     if (limit === undefined || used === undefined) return undefined;
     remaining = Math.max(0, limit - used);
   }
-  const after = parsePlainNumber(headers.get(`${prefix}reset-after`));
+  const after = parsePlainNumber(headers.get(field.resetAfter));
   let resetMs: number | undefined;
   let resetInEpochSeconds = false;
   if (after !== undefined) resetMs = secondsToMs(after);
   else {
-    const reset = parsePlainNumber(headers.get(`${prefix}reset`));
+    const reset = parsePlainNumber(headers.get(field.reset));
     resetMs = reset === undefined ? undefined : resetToMs(reset, nowMs);
     resetInEpochSeconds = reset !== undefined && isWholeEpochSecond(reset);
   }
   if (resetMs === undefined) return undefined;
-  const name = nameOf(headers.get(`${prefix}resource`) ?? headers.get(`${prefix}bucket`));
+  const name = nameOf(headers.get(field.resource) ?? headers.get(field.bucket));
   return snapshotOf(
     [requestQuota({ remaining, resetMs, limit, resetInEpochSeconds }, name)],
     [],

@@ -1,10 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { boothzen } from "../../src/dialects/boothzen.js";
+import { campone } from "../../src/dialects/campone.js";
 import { resetToMs } from "../../src/headers/field-values.js";
 import { parseDraft6Limit, parseSfIntegerField, readDraft6 } from "../../src/headers/ietf-draft6.js";
 import { parseDraft10Limits, parseDraft10Policies, readDraft10 } from "../../src/headers/ietf-draft10.js";
-import { readRateLimit } from "../../src/headers/read-rate-limit.js";
+import { readCommonRateLimit, readRateLimit } from "../../src/headers/read-rate-limit.js";
 import { parseSfList } from "../../src/headers/structured-fields.js";
 import type { RateLimitSnapshot } from "../../src/headers/types.js";
 import { readXRateLimit } from "../../src/headers/x-ratelimit.js";
@@ -700,5 +701,19 @@ describe("readDraft6 / readDraft10 directly", () => {
     expect(readDraft6(new Headers(), NOW)).toBeUndefined();
     expect(readDraft10(new Headers(), NOW)).toBeUndefined();
     expect(readXRateLimit(new Headers(), NOW)).toBeUndefined();
+  });
+});
+
+describe("the families any API may adopt (campone())", () => {
+  it("reads the IETF drafts' and X-RateLimit, not a vendor's own", () => {
+    const read = campone().readRateLimit!;
+    expect(read).toBe(readCommonRateLimit);
+    const trio = { "RateLimit-Limit": "10", "RateLimit-Remaining": "4", "RateLimit-Reset": "30" };
+    expect(read(headers(trio), NOW)).toMatchObject({ remaining: 4, source: "ietf-06" });
+    const legacy = { "X-RateLimit-Remaining": "4", "X-RateLimit-Reset": "30" };
+    expect(read(headers(legacy), NOW)).toMatchObject({ remaining: 4, source: "x-ratelimit" });
+    const openAi = { "x-ratelimit-remaining-requests": "4", "x-ratelimit-reset-requests": "1s" };
+    expect(read(headers(openAi), NOW)).toBeUndefined();
+    expect(readRateLimit(headers(openAi), NOW)).toMatchObject({ remaining: 4, source: "openai" });
   });
 });
