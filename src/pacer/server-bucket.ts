@@ -428,7 +428,7 @@ export class ServerBucket {
       // A reset longer than the configured (or guessed) window: the server's window is longer, its
       // word wins.
       this.trustedWindowMs = undefined;
-      if (this.windowGuess === "guessed") this.windowGuess = "refuted";
+      if (this.windowGuess === "guessed") this.refuteGuess();
     }
     if (!this.windowFromPolicy) {
       this.windowMs = this.trustedWindowMs ?? Math.max(this.windowMs ?? 0, this.resetCeilingMs);
@@ -450,12 +450,13 @@ export class ServerBucket {
    * window (no policy, none configured) and resets come as epoch seconds: every answer of a window
    * repeats the same second, so that no spread of answers brackets the end, and each turnover would
    * cost up to a second. The limiters that send them (express-rate-limit's legacy headers,
-   * rate-limiter-flexible) count from a key's first request, in windows configured in whole seconds. The answer that opened a window (one spent, a refill ruled out) was counted between its
-   * grant and its arrival; the window ends `n` s later, where `n` is the whole number of seconds its
-   * reset allows (the largest, if the round trip allows two). Each later window's first answer must
-   * allow the same `n`. The end is probed by one send, not trusted to the log, and a refusal, a
-   * rolling count or a longer reset ends the guess for good: a server whose windows are on a grid
-   * of its own costs at most one 429 before the rounded resets decide alone.
+   * rate-limiter-flexible) count from a key's first request, in windows configured in whole seconds.
+   * The answer that opened a window (one spent, a refill ruled out) was counted between its grant and
+   * its arrival; the window ends `n` s later, where `n` is the whole number of seconds its reset
+   * allows (the largest, if the round trip allows two). Each later window's first answer must allow
+   * the same `n`. The end is probed by one send, not trusted to the log, and a refusal, a rolling
+   * count or a longer reset ends the guess for good: a server whose windows are on a grid of its own
+   * costs at most one 429 before the rounded resets decide alone.
    */
   private guessWindow(o: BucketObservation): void {
     const limit = this.limit;
