@@ -20,7 +20,7 @@ import type { RateLimitQuota, RateLimitSnapshot } from "./types.js";
 /**
  * The units OpenAI reports, each a quota of its own, with its fields' names written out: a name
  * built per read (`x-ratelimit-remaining-${unit}`) is a new string that undici's `Headers.get`
- * must flatten and hash on every response, and these reads run on every response.
+ * must flatten and hash, on every response.
  */
 const UNITS = [
   {
