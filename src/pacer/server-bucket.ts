@@ -217,33 +217,33 @@ export class ServerBucket {
     if (this.refillPerMs > 0 && this.lowest) return this.refillVerdict(now);
     const epoch = this.epoch;
     if (epoch === undefined) return this.logVerdict(now);
-    // A guessed window's end is probed by one send: the log, which counts in that guess, could
-    // release a window's worth of sends too early.
-    const logAllows =
-      epoch.explainedByUs &&
-      this.windowGuess !== "guessed" &&
-      this.log !== undefined &&
-      this.log.nextFreeAt(now) <= now;
+    const log = this.logSpeakingFor(epoch);
+    const logAllows = log !== undefined && log.nextFreeAt(now) <= now;
     if (now < epoch.endsBy) {
       if (epoch.remaining - this.inFlight - epoch.uncounted >= 1 || logAllows) return OK;
-      // Our sends explain the server's count: the exact log may free a slot before the rounded reset.
-      const freeAt =
-        epoch.explainedByUs && this.log ? Math.min(epoch.endsBy, this.log.nextFreeAt(now)) : epoch.endsBy;
+      const freeAt = log ? Math.min(epoch.endsBy, log.nextFreeAt(now)) : epoch.endsBy;
       return { ok: false, reason: "budget", at: freeAt };
     }
     // The window has ended: the log knows when our own sends free room; otherwise one probe looks.
     if (logAllows) return OK;
     // A rolling window that our sends fill frees a slot when the oldest of them ages out, which the
     // log knows; its reset told when an older one did, and a probe now would be refused.
-    if (this.rolling && epoch.explainedByUs && this.log) {
-      return { ok: false, reason: "budget", at: this.log.nextFreeAt(now) };
-    }
+    if (this.rolling && log) return { ok: false, reason: "budget", at: log.nextFreeAt(now) };
     // A send granted since the window ended (the probe, or one the log allowed) is out: its answer
     // tells what the next window holds.
     if (this.probeInFlight || (this.inFlight > 0 && this.lastGrantAt >= epoch.endsBy)) {
       return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
     }
     return OK_PROBE;
+  }
+
+  /**
+   * The log of our sends where it speaks for the window: where our sends explain the server's count,
+   * it frees a slot to the millisecond, which a rounded reset does not. Not in a guessed window, whose
+   * end one send probes: the log counts in the guess, and could free slots too early.
+   */
+  private logSpeakingFor(epoch: Epoch): RollingWindow | undefined {
+    return epoch.explainedByUs && this.windowGuess !== "guessed" ? this.log : undefined;
   }
 
   private logVerdict(now: number): BucketVerdict {
@@ -283,8 +283,8 @@ export class ServerBucket {
     if (epoch !== undefined && now < epoch.endsBy) {
       let remaining = Math.max(0, epoch.remaining - this.inFlight - epoch.uncounted);
       let resetAt = epoch.endsBy;
-      // Our own sends explain the server's count: the exact log frees slots before a rounded reset.
-      if (epoch.explainedByUs && local !== undefined) {
+      // The exact log frees slots before a rounded reset.
+      if (local !== undefined && this.logSpeakingFor(epoch)) {
         remaining = Math.max(remaining, local.remaining);
         if (local.resetAt !== undefined) resetAt = Math.min(resetAt, local.resetAt);
       }
