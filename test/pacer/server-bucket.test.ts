@@ -30,6 +30,22 @@ function send(bucket: ServerBucket, at: number, probe = false) {
     );
 }
 
+/**
+ * The rest of a window spent: sends granted at `at`, answered at `arrival` with `from`, `from − 1`…
+ * 0 left, each reset the epoch second that ends at `resetAtMs`.
+ */
+function spendRest(
+  bucket: ServerBucket,
+  at: number,
+  arrival: number,
+  from: number,
+  limit: number,
+  resetAtMs: number,
+) {
+  for (let i = from; i >= 0; i--)
+    send(bucket, at)({ at: arrival, remaining: i, resetMs: resetAtMs - arrival, limit, epoch: true });
+}
+
 describe("ServerBucket", () => {
   it("takes the lowest remaining of a window as its word: an answer counted earlier corrects nothing", () => {
     const bucket = new ServerBucket(undefined);
@@ -133,8 +149,7 @@ describe("ServerBucket", () => {
     // says the epoch second 3 (3,000 ms).
     const bucket = new ServerBucket(undefined);
     send(bucket, 295)({ at: 305, remaining: 4, resetMs: 3_000 - 305, limit: 5, epoch: true });
-    for (let i = 3; i >= 0; i--)
-      send(bucket, 305)({ at: 310, remaining: i, resetMs: 3_000 - 310, limit: 5, epoch: true });
+    spendRest(bucket, 305, 310, 3, 5, 3_000);
     // Not 3,000 ms: 2 s after the first answer's arrival, one probe alone.
     expect(bucket.nextFreeAt(310)).toBe(2_305);
     expect(bucket.verdict(2_305)).toEqual({ ok: true, probe: true });
@@ -143,9 +158,20 @@ describe("ServerBucket", () => {
     // The next window opens at the probe (counted at 2,307, ends 4,307, epoch second 5).
     probe({ at: 2_310, remaining: 4, resetMs: 5_000 - 2_310, limit: 5, epoch: true });
     expect(bucket.verdict(2_310)).toEqual({ ok: true, probe: false });
-    for (let i = 3; i >= 0; i--)
-      send(bucket, 2_310)({ at: 2_315, remaining: i, resetMs: 5_000 - 2_315, limit: 5, epoch: true });
+    spendRest(bucket, 2_310, 2_315, 3, 5, 5_000);
     expect(bucket.nextFreeAt(2_315)).toBe(4_310);
+  });
+
+  it("in a guessed window, a send answered before the first one frees no slot early: the end is waited for", () => {
+    // The second send is answered first (at 300), so its log slot frees at 2,300, before the
+    // guessed end (2,305): the log does not speak for a guessed window, before its end or at it.
+    const bucket = new ServerBucket(undefined);
+    const first = send(bucket, 295);
+    send(bucket, 295)({ at: 300, remaining: 3, resetMs: 3_000 - 300, limit: 5, epoch: true });
+    first({ at: 305, remaining: 4, resetMs: 3_000 - 305, limit: 5, epoch: true });
+    spendRest(bucket, 305, 310, 2, 5, 3_000);
+    expect(bucket.verdict(310)).toEqual({ ok: false, reason: "budget", at: 2_305 });
+    expect(bucket.verdict(2_300)).toEqual({ ok: false, reason: "budget", at: 2_305 });
   });
 
   it("a refusal of the guessed window's probe ends the guess for good: the rounded resets decide", () => {
@@ -153,15 +179,13 @@ describe("ServerBucket", () => {
     // allows "1 s from the first send".
     const bucket = new ServerBucket(undefined);
     send(bucket, 795)({ at: 805, remaining: 19, resetMs: 2_000 - 805, limit: 20, epoch: true });
-    for (let i = 18; i >= 0; i--)
-      send(bucket, 805)({ at: 810, remaining: i, resetMs: 2_000 - 810, limit: 20, epoch: true });
+    spendRest(bucket, 805, 810, 18, 20, 2_000);
     expect(bucket.nextFreeAt(810)).toBe(1_805);
     send(bucket, 1_805, true)({ at: 1_810, remaining: 0, resetMs: 190, limit: 20, epoch: true });
     bucket.refused();
     // The next window's first answer allows "1 s" again: no guess now, the reset's end holds.
     send(bucket, 2_005, true)({ at: 2_010, remaining: 19, resetMs: 4_000 - 2_010, limit: 20, epoch: true });
-    for (let i = 18; i >= 0; i--)
-      send(bucket, 2_010)({ at: 2_015, remaining: i, resetMs: 4_000 - 2_015, limit: 20, epoch: true });
+    spendRest(bucket, 2_010, 2_015, 18, 20, 4_000);
     expect(bucket.nextFreeAt(2_015)).toBe(4_000);
   });
 
@@ -169,13 +193,11 @@ describe("ServerBucket", () => {
     const bucket = new ServerBucket(undefined);
     send(bucket, 295)({ at: 305, remaining: 4, resetMs: 3_000 - 305, limit: 5, epoch: true });
     expect(bucket.nextFreeAt(306)).toBe(306);
-    for (let i = 3; i >= 0; i--)
-      send(bucket, 305)({ at: 310, remaining: i, resetMs: 3_000 - 310, limit: 5, epoch: true });
+    spendRest(bucket, 305, 310, 3, 5, 3_000);
     // The window was 2.5 s, not 2 s, yet it ended by the probe (a server that changed its window):
     // the probe's answer allows 2 s no more, and the next end is the reset's.
     send(bucket, 2_805, true)({ at: 2_810, remaining: 4, resetMs: 6_000 - 2_810, limit: 5, epoch: true });
-    for (let i = 3; i >= 0; i--)
-      send(bucket, 2_810)({ at: 2_815, remaining: i, resetMs: 6_000 - 2_815, limit: 5, epoch: true });
+    spendRest(bucket, 2_810, 2_815, 3, 5, 6_000);
     expect(bucket.nextFreeAt(2_815)).toBe(6_000);
   });
 
