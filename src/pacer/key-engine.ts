@@ -58,6 +58,7 @@ export interface EngineState {
 
 /** The key-wide gate and bucket: those of a server that names no quota. */
 const KEY = "";
+const KEY_ONLY: readonly string[] = Object.freeze([KEY]);
 
 const SEND: Verdict = Object.freeze({ ok: true, probe: false });
 const SEND_PROBE: Verdict = Object.freeze({ ok: true, probe: true });
@@ -103,8 +104,8 @@ export class KeyEngine {
   private readonly routes: Map<string, string[]>;
   private learner: RateLearner | undefined;
   private sentSeq: number;
-  /** The sends in flight, in grant order. */
-  private readonly inFlight: Grant[];
+  /** The sends in flight by their number, in grant order. */
+  private readonly inFlight: Map<number, Grant>;
   private probeFirst: boolean;
   private headersSeen: boolean;
   private activity: number;
@@ -128,9 +129,7 @@ export class KeyEngine {
     this.routes = new Map((state?.routes ?? []).map(([route, names]) => [route, [...names]]));
     this.learner = state?.learner ? new RateLearner(now, learnerDefaults(config), state.learner) : undefined;
     this.sentSeq = state?.sentSeq ?? 0;
-    this.inFlight = state
-      ? state.inFlight.map((g) => ({ ...g, buckets: g.buckets.map((b) => ({ ...b })) }))
-      : [];
+    this.inFlight = new Map((state?.inFlight ?? []).map((g) => [g.seq, copyGrant(g)]));
     this.probeFirst = state?.probeFirst ?? config.probeFirst;
     this.headersSeen = state?.headersSeen ?? false;
     this.activity = state?.lastActivity ?? now;
@@ -145,7 +144,7 @@ export class KeyEngine {
       routes: [...this.routes].map(([route, names]) => [route, [...names]]),
       learner: this.learner?.toState(),
       sentSeq: this.sentSeq,
-      inFlight: this.inFlight.map((g) => ({ ...g, buckets: g.buckets.map((b) => ({ ...b })) })),
+      inFlight: [...this.inFlight.values()].map(copyGrant),
       probeFirst: this.probeFirst,
       headersSeen: this.headersSeen,
       lastActivity: this.activity,
@@ -154,7 +153,7 @@ export class KeyEngine {
 
   /** Sends granted and not yet released. */
   get sendsInFlight(): number {
-    return this.inFlight.length;
+    return this.inFlight.size;
   }
 
   /** The last grant or release, or the last request that had to wait. */
@@ -169,7 +168,7 @@ export class KeyEngine {
 
   /** Nothing in flight, every gate open, and no activity for longer than the longest window. */
   isIdle(now: number): boolean {
-    if (this.inFlight.length > 0 || now - this.activity <= this.horizonMs) return false;
+    if (this.inFlight.size > 0 || now - this.activity <= this.horizonMs) return false;
     for (const gate of this.gates.values()) if (!gate.isOpen(now)) return false;
     return true;
   }
@@ -187,7 +186,7 @@ export class KeyEngine {
     const keyGate = this.gates.get(KEY)!;
     if (!keyGate.isOpen(now)) return { ok: false, reason: "gate", at: keyGate.openAt };
     const learning = this.probeFirst && !this.headersSeen;
-    if (learning && this.inFlight.length > 0)
+    if (learning && this.inFlight.size > 0)
       return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
 
     let at = now;
@@ -228,8 +227,8 @@ export class KeyEngine {
     // A route the server has not yet placed in a bucket, where it counts routes against different
     // buckets: probed alone, its bucket may be spent.
     if (!this.routes.has(route) && this.routesDiffer()) {
-      if (this.inFlight.some((g) => g.route === route)) {
-        return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
+      for (const g of this.inFlight.values()) {
+        if (g.route === route) return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
       }
       probe = true;
     }
@@ -264,7 +263,7 @@ export class KeyEngine {
       const limit = bucket.budget(now);
       if (limit !== undefined) limits.push(name === KEY ? limit : { name, ...limit });
     }
-    return { limits, inFlight: this.inFlight.length, nextSendAt: this.nextSendAt(now, route) };
+    return { limits, inFlight: this.inFlight.size, nextSendAt: this.nextSendAt(now, route) };
   }
 
   /** Grants one send at `now`: call it only when `verdict(now, route)` said yes, with its `probe`. */
@@ -284,7 +283,7 @@ export class KeyEngine {
       buckets.push({ name, seq: bucketSeq, alive, probe: bucketProbe });
     }
     const grant: Grant = { seq, grantedAt: now, probe, route, buckets };
-    this.inFlight.push(grant);
+    this.inFlight.set(seq, grant);
     return grant;
   }
 
@@ -293,11 +292,10 @@ export class KeyEngine {
    * refusal's wait. A send released already, or never granted, is ignored.
    */
   release(released: Grant, outcome: SendOutcome, now: number, draw: number): ReleaseResult {
-    const i = this.inFlight.findIndex((g) => g.seq === released.seq);
-    if (i === -1) return NOTHING;
     // The engine's own record: buckets learned of since the grant were added to it.
-    const grant = this.inFlight[i]!;
-    this.inFlight.splice(i, 1);
+    const grant = this.inFlight.get(released.seq);
+    if (grant === undefined) return NOTHING;
+    this.inFlight.delete(released.seq);
     this.activity = now;
     if (outcome.kind === "unsent") {
       for (const w of this.windows) w.cancel();
@@ -326,7 +324,7 @@ export class KeyEngine {
    * as never sent, so that they stop holding the key.
    */
   expire(now: number, maxAgeMs: number): void {
-    for (const send of this.inFlight.filter((s) => s.grantedAt < now - maxAgeMs)) {
+    for (const send of [...this.inFlight.values()].filter((s) => s.grantedAt < now - maxAgeMs)) {
       this.release(send, { kind: "unsent" }, now, 0);
     }
   }
@@ -458,7 +456,7 @@ export class KeyEngine {
   private newBucket(name: string, answered: Grant): ServerBucket {
     const bucket = new ServerBucket(name === KEY ? this.describedWindowMs() : undefined);
     this.buckets.set(name, bucket);
-    const sends = [answered, ...this.inFlight].sort((a, b) => a.seq - b.seq);
+    const sends = [answered, ...this.inFlight.values()].sort((a, b) => a.seq - b.seq);
     for (const send of sends) {
       if (name !== KEY && send.route !== answered.route && this.routes.has(send.route)) continue;
       const { seq, alive } = bucket.grant(send.grantedAt, false);
@@ -482,8 +480,8 @@ export class KeyEngine {
   }
 
   /** The gates a refusal closes: the buckets it named, or the key's. */
-  private gateNames(named: string[]): string[] {
-    return named.length > 0 && named.some((n) => n !== KEY) ? named : [KEY];
+  private gateNames(named: readonly string[]): readonly string[] {
+    return named.length > 0 && named.some((n) => n !== KEY) ? named : KEY_ONLY;
   }
 
   /** Whether the server was seen to count two routes against different buckets (GitHub's `search`). */
@@ -512,6 +510,10 @@ export class KeyEngine {
     // A hostile reset of years must not keep a key's state (or its Redis keys) for years.
     return Math.min(longest, MAX_HORIZON_MS);
   }
+}
+
+function copyGrant(g: Grant): Grant {
+  return { ...g, buckets: g.buckets.map((b) => ({ ...b })) };
 }
 
 function longestWindow(limits: readonly Limit[]): number {

@@ -541,13 +541,13 @@ export class ServerBucket {
     const lowest = this.lowest;
     if (lowest !== undefined && this.tokensAt(lowest, o.observedAt) < o.remaining) return;
     // Sends that ended unanswered before this one was granted were counted before it, if at all.
-    const uncounted = lowest !== undefined && lowest.uncountedAt > o.grantedAt ? lowest.uncounted : 0;
-    this.lowest = {
-      observedAt: o.observedAt,
-      remaining: o.remaining,
-      uncounted,
-      uncountedAt: lowest?.uncountedAt ?? 0,
-    };
+    if (lowest === undefined) {
+      this.lowest = { observedAt: o.observedAt, remaining: o.remaining, uncounted: 0, uncountedAt: 0 };
+      return;
+    }
+    if (lowest.uncountedAt <= o.grantedAt) lowest.uncounted = 0;
+    lowest.observedAt = o.observedAt;
+    lowest.remaining = o.remaining;
   }
 
   private refillVerdict(now: number): BucketVerdict {
