@@ -70,6 +70,9 @@ const MAX_HORIZON_MS = 7 * 24 * 3_600_000;
 /** A rate learned from a server's refusals is kept this long without activity. */
 const LEARNED_RATE_KEPT_MS = 600_000;
 
+/** How much sooner than a full window of our sends would free a slot a `Retry-After` may still say it. */
+const REFUSAL_TOLERANCE_MS = 2_000;
+
 /** A guess to start a server that says nothing from, when nothing is configured: two sends a second. */
 const GUESSED_RATE_PER_MS = 2 / 1000;
 
@@ -432,7 +435,8 @@ export class KeyEngine {
       const window = this.windows[this.described]!;
       // The refused send is in the log when the server counts 429s (CampOne); it held one fewer.
       const held = window.countedSince(now) - 1;
-      if (held >= 1 && held < window.limit) window.setLimit(held);
+      if (held >= 1 && held < window.limit && fullOfOurSends(window, outcome.retryAfterMs, now))
+        window.setLimit(held);
       return;
     }
     if (this.learner === undefined) {
@@ -510,6 +514,20 @@ export class KeyEngine {
     // A hostile reset of years must not keep a key's state (or its Redis keys) for years.
     return Math.min(longest, MAX_HORIZON_MS);
   }
+}
+
+/**
+ * Whether a refusal's `Retry-After` says what a window full of our own logged sends would: a slot
+ * frees when the oldest of them leaves it. Much sooner, and the server refused for another reason
+ * (a moment's overload, another client on the key): what our window held is no limit to learn, and
+ * learning it would turn a one-second wait into a window's (an hour, on CampOne). The tolerance
+ * covers the seconds' rounding and a round trip.
+ */
+function fullOfOurSends(window: RollingWindow, retryAfterMs: number, now: number): boolean {
+  const oldestLeavesAt = window.oldestLeavesAt();
+  if (oldestLeavesAt === undefined) return false;
+  const tolerance = Math.max(REFUSAL_TOLERANCE_MS, window.windowMs / 10);
+  return now + retryAfterMs + tolerance >= oldestLeavesAt;
 }
 
 function copyGrant(g: Grant): Grant {

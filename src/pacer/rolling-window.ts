@@ -165,7 +165,7 @@ export class RollingWindow {
   }
 
   /** When the oldest counted send leaves the window; undefined when none is counted (in flight only). */
-  private oldestLeavesAt(): number | undefined {
+  oldestLeavesAt(): number | undefined {
     if (this.unlogged > 0) return this.unloggedUntil + this.windowMs;
     return this.size > 0 ? this.at(0) + this.windowMs : undefined;
   }

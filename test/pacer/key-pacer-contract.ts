@@ -418,6 +418,26 @@ export function describeKeyPacerContract(name: string, harness: PacerHarness): v
         for (const at of sends)
           expect(sends.filter((t) => t > at - 10_000 && t <= at).length).toBeLessThanOrEqual(4);
       });
+
+      it("keeps the limit when the 429's Retry-After is far shorter than a window full of our sends would say", async () => {
+        const f = await fixture([{ limit: 10, windowMs: 10_000 }]);
+        for (let i = 0; i < 4; i++) {
+          (await f.pacers[i % f.pacers.length]!.acquire()).release(ok());
+          await f.advance(100);
+        }
+        // A moment's refusal (a gateway's, another client's): our sends free nothing for 9.6 s, the
+        // server says 1 s. The window held 4 of ours, which is no limit to learn.
+        (await f.pacer.acquire()).release(tooMany(1000));
+        await f.advance(1000);
+        const rec = recorder(f.clock);
+        const next = [0, 1, 2, 3, 4].map((id) =>
+          rec.track(id, f.pacers[id % f.pacers.length]!.acquire()).then((p) => p.release(ok())),
+        );
+        await f.runUntilIdle();
+        await Promise.all(next);
+        // The five fit the configured 10 (4 + the refused one + 5) as soon as the gate opens.
+        expect(rec.grants.map((g) => g.at)).toEqual(Array(5).fill(T0 + 1400));
+      });
     });
 
     describe("the budget", () => {
