@@ -23,6 +23,8 @@ export type AttemptResult =
       retryAfterMs: number | undefined;
       /** Whether the server refused the request for its rate (`Dialect.isRateLimited`). */
       rateLimited: boolean;
+      /** `clock.now()` when the response arrived: what `retryAfterMs` counts from. */
+      receivedAt: number;
     }
   | { kind: "connection"; error: Error; provablyUnsent: boolean }
   | { kind: "timeout"; error: Error }
@@ -371,7 +373,7 @@ class InFlight implements Timeout {
         });
       }
     }
-    return { kind: "response", response, status, rateLimit, retryAfterMs, rateLimited };
+    return { kind: "response", response, status, rateLimit, retryAfterMs, rateLimited, receivedAt: now };
   }
 }
 

@@ -18,6 +18,8 @@ export interface CallResult {
   attempts: number;
   rateLimit: RateLimitSnapshot | undefined;
   retryAfterMs: number | undefined;
+  /** `clock.now()` when the final response arrived: what `retryAfterMs` counts from. */
+  receivedAt: number;
   /** Whether the final response is the server refusing the request for its rate. */
   rateLimited: boolean;
 }
@@ -228,6 +230,7 @@ function resultOf(request: PreparedRequest, result: AttemptResult, attempts: num
     rateLimit: result.rateLimit,
     retryAfterMs: result.retryAfterMs,
     rateLimited: result.rateLimited,
+    receivedAt: result.receivedAt,
   };
 }
 

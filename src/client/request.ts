@@ -192,6 +192,7 @@ export async function requestJson(
         rateLimit: result.rateLimit,
         retryAfterMs: result.retryAfterMs,
         rateLimited: result.rateLimited,
+        now: result.receivedAt,
       });
     }
     const requestId = requestIdOf(response.headers);

@@ -9,6 +9,12 @@ export interface RateLimitErrorInit extends HttpErrorInit {
 }
 
 /**
+ * The latest moment a `Date` can hold: a hostile `Retry-After` of years beyond it still gives a
+ * `retryAt` that `new Date()` accepts.
+ */
+const LATEST_DATE_MS = 8.64e15;
+
+/**
  * 429 Too Many Requests, or another status the dialect reads as a refusal for the rate (GitHub's
  * 403 with `x-ratelimit-remaining: 0`) — or, with `decidedLocally: true`, pacekeeper's own refusal: the key's
  * next possible send lies beyond the caller's deadline, so the request was not sent and the
@@ -33,6 +39,8 @@ export class RateLimitError extends HttpError {
     super(init);
     this.decidedLocally = init.decidedLocally === true;
     this.retryAt =
-      typeof init.retryAt === "number" && Number.isFinite(init.retryAt) ? init.retryAt : undefined;
+      typeof init.retryAt === "number" && Number.isFinite(init.retryAt)
+        ? Math.min(init.retryAt, LATEST_DATE_MS)
+        : undefined;
   }
 }

@@ -102,6 +102,18 @@ describe("an absurd Retry-After is capped by the caller's deadline", () => {
     expect(Number.isFinite(error.retryAfterMs)).toBe(true);
     expect(error.retryAfterMs).toBeGreaterThan(1e15);
     expect(clock.now()).toBe(T0);
+    // Its retryAt is a moment a Date can hold.
+    expect(new Date(error.retryAt!).toISOString()).toBe("+275760-09-13T00:00:00.000Z");
+  });
+
+  it("the server's own 429 says when to come back: retryAt is its arrival plus Retry-After", async () => {
+    const fetch = scriptedFetch([json(429, { detail: "wait" }, { "retry-after": "30" })]);
+    const { client, clock } = setup(fetch, { retry: { rateLimitRetries: 0 } });
+    const error = (await client.request({ path: "/sites" }).catch((e: unknown) => e)) as RateLimitError;
+    expect(isRateLimitError(error) && error.decidedLocally).toBe(false);
+    expect(error.retryAfterMs).toBe(30_000);
+    expect(error.retryAt).toBe(T0 + 30_000);
+    expect(clock.now()).toBe(T0);
   });
 });
 
