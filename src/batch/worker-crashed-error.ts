@@ -33,7 +33,7 @@ export interface WorkerCrashedErrorInit {
  */
 export class WorkerCrashedError extends PacekeeperError {
   static {
-    registerErrorClass(WorkerCrashedError, ["WorkerCrashedError"]);
+    registerErrorClass(WorkerCrashedError, "WorkerCrashedError");
   }
 
   override readonly name = "WorkerCrashedError" as const;

@@ -37,7 +37,7 @@ export interface WorkerModuleErrorInit {
  */
 export class WorkerModuleError extends PacekeeperError {
   static {
-    registerErrorClass(WorkerModuleError, ["WorkerModuleError"]);
+    registerErrorClass(WorkerModuleError, "WorkerModuleError");
   }
 
   override readonly name = "WorkerModuleError" as const;

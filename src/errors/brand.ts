@@ -37,8 +37,19 @@ export function isBranded(value: unknown, names?: readonly string[]): value is E
  * made outside this folder) keep the ordinary prototype-chain `instanceof`. */
 const familyOf = new WeakMap<object, readonly string[] | "any">();
 
-export function registerErrorClass(errorClass: object, names: readonly string[] | "any"): void {
-  familyOf.set(errorClass, names);
+/**
+ * Registers an error class under its own `name` and the names its `instanceof` accepts (its own,
+ * unless given). The name is set on the class too: a bundler renames a class that refers to itself
+ * (`_NotFoundError` in the ESM build, `_class6` in the CJS one), and it is what an uncaught error and
+ * `console.log` print.
+ */
+export function registerErrorClass(
+  errorClass: object,
+  name: string,
+  family: readonly string[] | "any" = [name],
+): void {
+  familyOf.set(errorClass, family);
+  Object.defineProperty(errorClass, "name", { value: name, configurable: true });
 }
 
 export function isInstanceAcrossCopies(errorClass: object, value: unknown): boolean {

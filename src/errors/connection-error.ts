@@ -20,7 +20,7 @@ export interface ConnectionErrorInit extends PacekeeperErrorOptions {
  */
 export class ConnectionError extends PacekeeperError {
   static {
-    registerErrorClass(ConnectionError, ["ConnectionError"]);
+    registerErrorClass(ConnectionError, "ConnectionError");
   }
 
   override readonly name = "ConnectionError" as const;

@@ -48,7 +48,7 @@ export interface HttpErrorInit extends PacekeeperErrorOptions {
  */
 export class HttpError extends PacekeeperError {
   static {
-    registerErrorClass(HttpError, HTTP_ERROR_NAMES);
+    registerErrorClass(HttpError, "HttpError", HTTP_ERROR_NAMES);
   }
 
   override readonly name: HttpErrorName = "HttpError";

@@ -24,7 +24,7 @@ export abstract class PacekeeperError extends Error {
   abstract readonly code: string;
 
   static {
-    registerErrorClass(PacekeeperError, "any");
+    registerErrorClass(PacekeeperError, "PacekeeperError", "any");
   }
 
   /**

@@ -25,7 +25,7 @@ const LATEST_DATE_MS = 8.64e15;
  */
 export class RateLimitError extends HttpError {
   static {
-    registerErrorClass(RateLimitError, ["RateLimitError"]);
+    registerErrorClass(RateLimitError, "RateLimitError");
   }
 
   override readonly name = "RateLimitError" as const;

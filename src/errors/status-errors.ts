@@ -4,7 +4,7 @@ import { HttpError } from "./http-error.js";
 /** 401 Unauthorized: the API key is missing, wrong or revoked. Retrying will not help. */
 export class AuthenticationError extends HttpError {
   static {
-    registerErrorClass(AuthenticationError, ["AuthenticationError"]);
+    registerErrorClass(AuthenticationError, "AuthenticationError");
   }
   override readonly name = "AuthenticationError" as const;
   override readonly code = "authentication_failed" as const;
@@ -13,7 +13,7 @@ export class AuthenticationError extends HttpError {
 /** 403 Forbidden: the key is valid but lacks the scope or permission for this request. */
 export class PermissionError extends HttpError {
   static {
-    registerErrorClass(PermissionError, ["PermissionError"]);
+    registerErrorClass(PermissionError, "PermissionError");
   }
   override readonly name = "PermissionError" as const;
   override readonly code = "permission_denied" as const;
@@ -22,7 +22,7 @@ export class PermissionError extends HttpError {
 /** 404 Not Found. */
 export class NotFoundError extends HttpError {
   static {
-    registerErrorClass(NotFoundError, ["NotFoundError"]);
+    registerErrorClass(NotFoundError, "NotFoundError");
   }
   override readonly name = "NotFoundError" as const;
   override readonly code = "not_found" as const;
@@ -31,7 +31,7 @@ export class NotFoundError extends HttpError {
 /** Any other 4xx, 408 Request Timeout included: the server rejected the request as sent. */
 export class ClientError extends HttpError {
   static {
-    registerErrorClass(ClientError, ["ClientError"]);
+    registerErrorClass(ClientError, "ClientError");
   }
   override readonly name = "ClientError" as const;
   override readonly code = "client_error" as const;
@@ -40,7 +40,7 @@ export class ClientError extends HttpError {
 /** 5xx: the server failed. Retried only for idempotent requests (or with an idempotency key). */
 export class ServerError extends HttpError {
   static {
-    registerErrorClass(ServerError, ["ServerError"]);
+    registerErrorClass(ServerError, "ServerError");
   }
   override readonly name = "ServerError" as const;
   override readonly code = "server_error" as const;

@@ -20,7 +20,7 @@ export interface TimeoutErrorInit extends PacekeeperErrorOptions {
  */
 export class TimeoutError extends PacekeeperError {
   static {
-    registerErrorClass(TimeoutError, ["TimeoutError"]);
+    registerErrorClass(TimeoutError, "TimeoutError");
   }
 
   override readonly name = "TimeoutError" as const;

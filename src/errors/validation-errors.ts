@@ -37,7 +37,7 @@ export interface RequestValidationErrorInit extends PacekeeperErrorOptions {
  */
 export class RequestValidationError extends PacekeeperError {
   static {
-    registerErrorClass(RequestValidationError, ["RequestValidationError"]);
+    registerErrorClass(RequestValidationError, "RequestValidationError");
   }
 
   override readonly name = "RequestValidationError" as const;
@@ -81,7 +81,7 @@ export interface ResponseValidationErrorInit extends PacekeeperErrorOptions {
  */
 export class ResponseValidationError extends PacekeeperError {
   static {
-    registerErrorClass(ResponseValidationError, ["ResponseValidationError"]);
+    registerErrorClass(ResponseValidationError, "ResponseValidationError");
   }
 
   override readonly name = "ResponseValidationError" as const;

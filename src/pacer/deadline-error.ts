@@ -9,7 +9,7 @@ import { PacekeeperError } from "../errors/pacekeeper-error.js";
 export class PacerDeadlineError extends PacekeeperError {
   // Recognised across copies of the class: pacekeeper/redis bundles its own.
   static {
-    registerErrorClass(PacerDeadlineError, ["PacerDeadlineError"]);
+    registerErrorClass(PacerDeadlineError, "PacerDeadlineError");
   }
 
   override readonly name = "PacerDeadlineError";

@@ -1,4 +1,4 @@
-import { isBranded } from "../errors/brand.js";
+import { isBranded, registerErrorClass } from "../errors/brand.js";
 import { PacekeeperError } from "../errors/pacekeeper-error.js";
 
 /**
@@ -8,6 +8,9 @@ import { PacekeeperError } from "../errors/pacekeeper-error.js";
  * ioredis error or the timeout.
  */
 export class StoreUnavailableError extends PacekeeperError {
+  static {
+    registerErrorClass(StoreUnavailableError, "StoreUnavailableError");
+  }
   override readonly name = "StoreUnavailableError";
   readonly code = "store_unavailable";
 

@@ -76,6 +76,17 @@ describe("the entry points' contract (the built package)", () => {
     },
   );
 
+  it.each(Object.keys(CONTRACT))(
+    "%s: each error class is named as it is exported, in ESM and CJS alike (what an uncaught error prints)",
+    async (entry) => {
+      const specifier = entry === "." ? "pacekeeper" : `pacekeeper/${entry.slice(2)}`;
+      for (const build of [await import(specifier), require(specifier)]) {
+        const classes = Object.entries(build).filter(([name]) => /^[A-Z]\w*Error$/.test(name));
+        for (const [name, errorClass] of classes) expect((errorClass as { name: string }).name).toBe(name);
+      }
+    },
+  );
+
   it("names no internal in the root: the pacer's implementation, helpers, the batch toolkit", async () => {
     const root = await import("pacekeeper");
     for (const internal of [
