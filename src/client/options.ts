@@ -275,8 +275,13 @@ function baseUrlOf(value: unknown): URL {
   if (url.username || url.password) {
     throw new TypeError("Expected `baseUrl` without credentials: pass the key as `apiKey`");
   }
+  // Every request's URL is resolved below the base: a query on it would be dropped without a word.
+  if (url.search !== "") {
+    throw new TypeError(
+      `Expected \`baseUrl\` without a query, got ${JSON.stringify(url.search)}: pass it per request (\`query\`) or as a header`,
+    );
+  }
   if (!url.pathname.endsWith("/")) url.pathname += "/";
-  url.search = "";
   url.hash = "";
   return url;
 }

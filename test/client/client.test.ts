@@ -27,6 +27,7 @@ describe("createClient: options", () => {
     [{ baseUrl: "" }, /`baseUrl` to be a non-empty string/],
     [{ baseUrl: "ftp://x" }, /http: or https:/],
     [{ baseUrl: "https://user:pw@x" }, /without credentials/],
+    [{ baseUrl: "https://x/v2?tenant=acme" }, /`baseUrl` without a query, got "\?tenant=acme"/],
     [{ apiKey: "" }, /`apiKey` to be a non-empty string/],
     [{ apiKey: "a\nb" }, /control characters/],
     [{ timeoutMs: 0 }, /`timeoutMs` to be a finite number above 0, got `0` \(number\)/],
