@@ -139,9 +139,12 @@ export function createRedactor(secrets: readonly string[] | undefined): Redactor
   }
   const mentions = (value: string) => {
     pattern.lastIndex = 0;
-    return pattern.test(value);
+    for (let match = pattern.exec(value); match !== null; match = pattern.exec(value)) {
+      if (match[0] !== REDACTED) return true;
+    }
+    return false;
   };
-  const text = (value: string) => value.replace(pattern, REDACTED);
+  const text = (value: string) => value.replace(pattern, () => REDACTED);
   const deep = (value: unknown, depth = 0, seen = new WeakSet<object>()): unknown => {
     if (typeof value === "string") return text(value);
     if (typeof value !== "object" || value === null) return value;
@@ -262,13 +265,20 @@ function secretPattern(secrets: readonly string[] | undefined): RegExp | undefin
   const alternatives = new Set<string>();
   for (const secret of secrets ?? []) {
     if (typeof secret !== "string" || secret === "") continue;
-    alternatives.add([...secret].map(anyEncoding).join(""));
+    const encoded = [...secret].map(anyEncoding).join("");
+    // A short secret (a test's `"k"`) is found in ordinary words ("Network"): only a whole one is it.
+    alternatives.add(secret.length < WHOLE_WORD_BELOW ? `(?<![a-z0-9])${encoded}(?![a-z0-9])` : encoded);
   }
   if (alternatives.size === 0) return undefined;
-  // Longest first, so a secret that contains another is replaced whole.
-  // Regardless of case: a key a server upper- or lower-cased is still the key.
-  return new RegExp([...alternatives].sort((a, b) => b.length - a.length).join("|"), "gi");
+  // The marker first, so that text redacted once is left as it is: a secret found inside the
+  // marker (a key "e") would mangle it. Then the longest first, so that a secret that contains
+  // another is replaced whole. Regardless of case: a key a server upper- or lower-cased is still it.
+  const ordered = [...alternatives].sort((a, b) => b.length - a.length);
+  return new RegExp([escapeRegExp(REDACTED), ...ordered].join("|"), "gi");
 }
+
+/** Secrets shorter than this are matched only where no letter or digit adjoins them. */
+const WHOLE_WORD_BELOW = 8;
 
 /** HTML's named character references, for the characters a key may hold. */
 const NAMED_REFERENCES: Record<string, string[]> = {

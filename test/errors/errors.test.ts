@@ -27,7 +27,7 @@ import {
 import { HttpError, MAX_BODY_TEXT_CHARS } from "../../src/errors/http-error.js";
 import { PacekeeperError } from "../../src/errors/pacekeeper-error.js";
 import { RateLimitError } from "../../src/errors/rate-limit-error.js";
-import { redactUrl } from "../../src/errors/redact.js";
+import { createRedactor, redactUrl } from "../../src/errors/redact.js";
 import {
   AuthenticationError,
   ClientError,
@@ -569,6 +569,28 @@ describe("redactUrl", () => {
     expect(redactUrl(new URL("https://u:p@example.com/a?secret=s"))).toBe(
       "https://example.com/a?secret=REDACTED",
     );
+  });
+});
+
+describe("createRedactor", () => {
+  it("finds a key inside other text, in any case", () => {
+    expect(createRedactor(["key_live_123456"]).text("xKEY_LIVE_123456y")).toBe("x[REDACTED]y");
+  });
+
+  it("finds a short key (a test's) only whole, not inside words", () => {
+    const { text } = createRedactor(["k"]);
+    expect(text("Network error on GET http://h/bookings/k?x=k")).toBe(
+      "Network error on GET http://h/bookings/[REDACTED]?x=[REDACTED]",
+    );
+  });
+
+  it("leaves text it redacted as it is: the marker is never redacted again", () => {
+    for (const secret of ["e", "ACT", "[REDACTED]", "key_REDACTED_0001"]) {
+      const { text } = createRedactor([secret]);
+      const once = text(`${secret}: Expected a key`);
+      expect(text(once)).toBe(once);
+      expect(once.startsWith("[REDACTED]:")).toBe(true);
+    }
   });
 });
 
