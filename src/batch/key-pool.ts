@@ -1,11 +1,11 @@
 import { CallPromise, type WithResponse } from "../client/call-promise.js";
 import { type Client, createClient, type ShortcutMethod } from "../client/create-client.js";
-import type { ClientOptions } from "../client/options.js";
+import { CLIENT_OPTION_NAMES, type ClientOptions } from "../client/options.js";
 import type { ClientRequestInit } from "../client/prepare.js";
 import type { RequestMethod, RequestOptions } from "../client/request.js";
 import type { StandardSchemaV1 } from "../client/standard-schema.js";
 import { type Clock, realClock } from "../clock/clock.js";
-import { fn, nonEmptyString, plainObject, positiveInteger } from "../internal/validate.js";
+import { fn, knownKeys, nonEmptyString, plainObject, positiveInteger } from "../internal/validate.js";
 import { type KeyLoad, pickKey } from "./pick-key.js";
 
 /** Options shared by both ways of making a pool. */
@@ -148,6 +148,12 @@ interface QueuedJob {
 }
 
 const COMMON_OPTION_NAMES = ["concurrency"];
+/** A pool made from keys: its keys, `concurrency`, and what each key's client is made with. */
+const KEYS_OPTION_NAMES = [
+  "apiKeys",
+  ...COMMON_OPTION_NAMES,
+  ...CLIENT_OPTION_NAMES.filter((name) => name !== "apiKey"),
+];
 
 /** Turns of the event loop the pool looks again before it waits a millisecond instead. */
 const MAX_SPINS = 20;
@@ -414,6 +420,8 @@ function clientsOf(options: KeyPoolOptions): { clients: Client[]; clock: Clock; 
     fn("clock.sleep", clock.sleep);
     return { clients, clock, owned: [] };
   }
+  // Named here, not by each createClient: the pool's options are not createClient's.
+  knownKeys("createKeyPool() options", options, KEYS_OPTION_NAMES);
   const { apiKeys, concurrency: _concurrency, ...clientOptions } = options as KeyPoolFromKeysOptions;
   const keys = nonEmptyArray("apiKeys", apiKeys);
   for (const [i, key] of keys.entries()) nonEmptyString(`apiKeys[${i}]`, key);

@@ -152,7 +152,8 @@ const DEFAULT_RETRY: RetryPolicy = {
 /** The attempt timeout unless told otherwise: ten minutes, openai-node's. */
 export const DEFAULT_TIMEOUT_MS = 600_000;
 
-const OPTION_NAMES = [
+/** `createClient`'s options: any other is a typo, refused. */
+export const CLIENT_OPTION_NAMES = [
   "baseUrl",
   "apiKey",
   "auth",
@@ -172,7 +173,7 @@ const OPTION_NAMES = [
 /** Validates the options at construction, with messages that name the option. */
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   plainObject("options", options);
-  knownKeys("createClient() options", options, OPTION_NAMES);
+  knownKeys("createClient() options", options, CLIENT_OPTION_NAMES);
   const retry = resolveRetry(options.retry, DEFAULT_RETRY);
   const baseUrl = baseUrlOf(options.baseUrl);
   const auth = resolveAuth(options.auth);

@@ -465,6 +465,10 @@ describe("createKeyPool: lifecycle and options", () => {
       /`concurrency` to be an integer from 1/,
     ],
     [{ baseUrl: "http://x.test", apiKeys: ["key_a"], retires: 1 }, /Unknown option `retires`/],
+    [
+      { baseUrl: "http://x.test", apiKeys: ["key_a"], concurency: 2 },
+      /Unknown option `concurency` in createKeyPool\(\) options; expected one of: apiKeys, concurrency, baseUrl/,
+    ],
     [{ clients: [] }, /`clients` to be a non-empty array/],
     [{ clients: [{}] }, /`clients\[0\].nextSendAt` to be a function/],
     [{ clients: [{}], baseUrl: "http://x.test" }, /Unknown option `baseUrl`/],
