@@ -80,4 +80,17 @@ export class Gate {
   succeeded(seq: number): void {
     if (seq > this.episodeLastSeq) this.consecutive = 0;
   }
+
+  /**
+   * Whether the gate has closed and no send granted since has got through: the server has yet to
+   * show it takes requests again, and one send alone finds out (see `KeyEngine.verdict`).
+   */
+  get untested(): boolean {
+    return this.consecutive > 0;
+  }
+
+  /** Whether send `seq` was granted after the current episode began. */
+  grantedSince(seq: number): boolean {
+    return seq > this.episodeLastSeq;
+  }
 }

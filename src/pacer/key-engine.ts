@@ -182,19 +182,27 @@ export class KeyEngine {
    */
   verdict(now: number, route = ""): Verdict {
     const names = this.bucketsOf(route);
+    // The gates of the route's buckets (where a refusal closed one), then the key's. The send that
+    // tries the server again after a gate reopened is a probe.
+    let probe = false;
     for (const name of names) {
-      const gate = this.gates.get(name);
-      if (gate !== undefined && !gate.isOpen(now)) return { ok: false, reason: "gate", at: gate.openAt };
+      const gate = name === KEY ? undefined : this.gates.get(name);
+      if (gate === undefined) continue;
+      const held = this.heldAt(gate, now);
+      if (held) return held;
+      probe ||= gate.untested;
     }
     const keyGate = this.gates.get(KEY)!;
-    if (!keyGate.isOpen(now)) return { ok: false, reason: "gate", at: keyGate.openAt };
+    const held = this.heldAt(keyGate, now);
+    if (held) return held;
+    probe ||= keyGate.untested;
     const learning = this.probeFirst && !this.headersSeen;
     if (learning && this.inFlight.size > 0)
       return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
 
     let at = now;
     let reason: WaitReason = "window";
-    let probe = learning;
+    probe ||= learning;
     // Configured limits: each an exact log of the key's sends, but the one the server's word replaces.
     const replaced = names.length > 0 ? this.described : -1;
     for (let i = 0; i < this.windows.length; i++) {
@@ -481,6 +489,20 @@ export class KeyEngine {
     }
     if (shared !== undefined && shared.length > 0) return shared;
     return this.buckets.has(KEY) ? [KEY] : [];
+  }
+
+  /**
+   * Why `gate` holds a request at `now`, or undefined when it lets it by: closed, or reopened after a
+   * refusal while the one send that tries the server again is out. The others follow once a send
+   * gets through: a server still refusing would otherwise refuse every request that waited.
+   */
+  private heldAt(gate: Gate, now: number): Verdict | undefined {
+    if (!gate.isOpen(now)) return { ok: false, reason: "gate", at: gate.openAt };
+    if (!gate.untested) return undefined;
+    for (const grant of this.inFlight.values()) {
+      if (gate.grantedSince(grant.seq)) return { ok: false, reason: "probe", at: Number.POSITIVE_INFINITY };
+    }
+    return undefined;
   }
 
   /** The gates a refusal closes: the buckets it named, or the key's. */

@@ -206,8 +206,27 @@ export function describeKeyPacerContract(name: string, harness: PacerHarness): v
         await f.advance(4999);
         expect(later.grants).toHaveLength(0);
         await f.advance(1);
+        // One send tries the server first; the others follow as soon as it gets through.
+        expect(later.grants.map((g) => g.at - T0)).toEqual([5000]);
+        later.grants[0]!.permit.release(ok());
         await Promise.all([...waiting, ...afterGate]);
         expect(later.grants.map((g) => g.at - T0)).toEqual([5000, 5000]);
+      });
+
+      it("after the gate reopens, a server still refusing refuses one send, not every one that waited", async () => {
+        const f = await fixture([{ limit: 100, windowMs: 1000 }]);
+        (await f.pacer.acquire()).release(tooMany(1000));
+        const rec = recorder(f.clock);
+        const waiting = [0, 1, 2, 3, 4].map((id) => rec.track(id, f.pacers[id % f.pacers.length]!.acquire()));
+        await f.advance(1000);
+        expect(rec.grants.map((g) => g.at - T0)).toEqual([1000]);
+        // Refused again: the gate closes again (its wait doubled), and still only one goes after it.
+        expect(rec.grants[0]!.permit.release(tooMany(1000)).gate?.waitMs).toBe(2000);
+        await f.advance(2000);
+        expect(rec.grants.map((g) => g.at - T0)).toEqual([1000, 3000]);
+        rec.grants[1]!.permit.release(ok());
+        await Promise.all(waiting);
+        expect(rec.grants.map((g) => g.at - T0)).toEqual([1000, 3000, 3000, 3000, 3000]);
       });
 
       it("treats 429s answering sends granted before the gate closed as one episode, and doubles on the next", async () => {
