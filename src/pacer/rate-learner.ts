@@ -136,21 +136,30 @@ export class RateLearner {
   /** The server refused a send (the first refusal of an episode): the rate comes down. */
   refused(now: number): void {
     let next: number;
+    // Whether the server took nothing at all since the last word on its rate: then it refuses
+    // everything for a while (down, or a limit spent elsewhere) and no rate was measured.
+    let nothingTaken: boolean;
     if (this.refusedAt === undefined) {
       // The first refusal: what the server took over the last second, a rough measure (the rate was
       // still climbing, or a burst went through), sets the rate but not the plateau.
       const span = Math.min(MEASURE_MS, Math.max(1, now - this.startedAt));
       const measured = this.successes.filter((t) => t >= now - span).length / span;
       next = measured > 0 ? MARGIN * Math.min(measured, this.ratePerMs) : this.ratePerMs * CUT;
+      nothingTaken = measured === 0;
     } else if (this.acceptedSinceRefusal >= MIN_MEASURED) {
       this.plateauPerMs = Math.min(this.acceptedSinceRefusal / (now - this.refusedAt), this.ratePerMs);
       next = MARGIN * this.plateauPerMs;
+      nothingTaken = false;
     } else {
       // Too little between the two refusals to measure: a cut.
       next = this.ratePerMs * CUT;
+      nothingTaken = this.acceptedSinceRefusal === 0 && this.plateauPerMs === undefined;
     }
     this.ratePerMs = Math.min(this.ceilingPerMs, Math.max(MIN_RATE_PER_MS, next));
-    this.mode = "steady";
+    // With nothing measured, the cut rate is no measure of the server either: once it takes
+    // requests again, the rate doubles back as at the start (TCP's slow start after a timeout),
+    // rather than climbing a tenth a second from wherever the cuts left it.
+    this.mode = nothingTaken ? "slow-start" : "steady";
     this.changedAt = now;
     this.sentSinceChange = 0;
     this.refusedAt = now;

@@ -115,6 +115,25 @@ describe("RateLearner", () => {
     expect(learner.perSecond).toBeCloseTo(10, 5);
   });
 
+  it("after refusals with nothing taken in between, doubles back once sends get through (slow start)", () => {
+    const learner = new RateLearner(0, options);
+    // A server that refuses everything for a while: two refusals, nothing accepted.
+    learner.refused(0);
+    learner.refused(1_000);
+    const cut = learner.perSecond;
+    expect(cut).toBeLessThan(2);
+    // It takes requests again: within a second of use the rate is several times the cut one, where
+    // a climb of a tenth a second would have left it near it.
+    let now = 3_000;
+    for (; now < 4_000; now++) {
+      if (learner.nextFreeAt(now) <= now) {
+        learner.granted(now);
+        learner.accepted(now);
+      }
+    }
+    expect(learner.perSecond).toBeGreaterThanOrEqual(4 * cut);
+  });
+
   it("pauses after a refusal: the server's bucket is full", () => {
     const learner = new RateLearner(0, { ...options, mode: "steady", ratePerMs: 10 / 1000 });
     learner.refused(1000);
