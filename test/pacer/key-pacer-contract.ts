@@ -417,45 +417,40 @@ export function describeKeyPacerContract(name: string, harness: PacerHarness): v
     });
 
     describe("learning a lower limit without headers", () => {
-      it("lowers the local limit to what the window held when a 429 comes from a server without headers", async () => {
+      /**
+       * 4 sends 100 ms apart under 10 per 10 s, the fifth refused with `retryAfterMs` (and counted, as
+       * CampOne counts 429s); once the wait has passed, 5 more: when each was granted.
+       */
+      async function sendsAfterRefusal(retryAfterMs: number): Promise<number[]> {
         const f = await fixture([{ limit: 10, windowMs: 10_000 }]);
         for (let i = 0; i < 4; i++) {
           (await f.pacers[i % f.pacers.length]!.acquire()).release(ok());
           await f.advance(100);
         }
-        // The operator's real limit was 4: the fifth is refused (and counted, as CampOne counts 429s).
-        (await f.pacer.acquire()).release(tooMany(9600));
-        await f.advance(9600);
+        (await f.pacer.acquire()).release(tooMany(retryAfterMs));
+        await f.advance(retryAfterMs);
         const rec = recorder(f.clock);
         const next = [0, 1, 2, 3, 4].map((id) =>
           rec.track(id, f.pacers[id % f.pacers.length]!.acquire()).then((p) => p.release(ok())),
         );
         await f.runUntilIdle();
         await Promise.all(next);
-        const sends = rec.grants.map((g) => g.at);
+        return rec.grants.map((g) => g.at);
+      }
+
+      it("lowers the local limit to what the window held when a 429 comes from a server without headers", async () => {
+        // The operator's real limit was 4: the server frees a slot when our first send leaves its window.
+        const sends = await sendsAfterRefusal(9600);
         // Never more than 4 in any 10 s from now on.
         for (const at of sends)
           expect(sends.filter((t) => t > at - 10_000 && t <= at).length).toBeLessThanOrEqual(4);
       });
 
       it("keeps the limit when the 429's Retry-After is far shorter than a window full of our sends would say", async () => {
-        const f = await fixture([{ limit: 10, windowMs: 10_000 }]);
-        for (let i = 0; i < 4; i++) {
-          (await f.pacers[i % f.pacers.length]!.acquire()).release(ok());
-          await f.advance(100);
-        }
         // A moment's refusal (a gateway's, another client's): our sends free nothing for 9.6 s, the
-        // server says 1 s. The window held 4 of ours, which is no limit to learn.
-        (await f.pacer.acquire()).release(tooMany(1000));
-        await f.advance(1000);
-        const rec = recorder(f.clock);
-        const next = [0, 1, 2, 3, 4].map((id) =>
-          rec.track(id, f.pacers[id % f.pacers.length]!.acquire()).then((p) => p.release(ok())),
-        );
-        await f.runUntilIdle();
-        await Promise.all(next);
-        // The five fit the configured 10 (4 + the refused one + 5) as soon as the gate opens.
-        expect(rec.grants.map((g) => g.at)).toEqual(Array(5).fill(T0 + 1400));
+        // server says 1 s. The window held 4 of ours, which is no limit to learn: the five fit the
+        // configured 10 (4 + the refused one + 5) as soon as the gate opens.
+        expect(await sendsAfterRefusal(1000)).toEqual(Array(5).fill(T0 + 1400));
       });
     });
 
