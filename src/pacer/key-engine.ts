@@ -324,7 +324,11 @@ export class KeyEngine {
     const named = this.learn(grant, outcome, now, refused);
     if (!refused) {
       this.learner?.accepted(now);
-      for (const name of this.gateNames(named)) this.gates.get(name)?.succeeded(grant.seq);
+      // Every gate the send passed learns that it got through: its buckets' (as granted, and as the
+      // answer named them) and the key's. A gate left untested would let one send go at a time.
+      for (const name of named) this.gates.get(name)?.succeeded(grant.seq);
+      for (const b of grant.buckets) this.gates.get(b.name)?.succeeded(grant.seq);
+      this.gates.get(KEY)!.succeeded(grant.seq);
       return NOTHING;
     }
     return this.refuse(grant, outcome, now, draw, named);

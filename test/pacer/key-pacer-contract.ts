@@ -213,6 +213,20 @@ export function describeKeyPacerContract(name: string, harness: PacerHarness): v
         expect(later.grants.map((g) => g.at - T0)).toEqual([5000, 5000]);
       });
 
+      it("after the gate reopens, a success counted against a named bucket lets every waiting request go", async () => {
+        const f = await fixture([{ limit: 100, windowMs: 60_000 }]);
+        // Refused with no bucket named: the key's gate closes.
+        (await f.pacer.acquire()).release(tooMany(1000));
+        const rec = recorder(f.clock);
+        const waiting = [0, 1, 2, 3].map((id) => rec.track(id, f.pacers[id % f.pacers.length]!.acquire()));
+        await f.advance(1000);
+        expect(rec.grants).toHaveLength(1);
+        // The answer names its bucket (GitHub's `core`): the key's gate learns it got through too.
+        rec.grants[0]!.permit.release(ok({ name: "core", limit: 100, remaining: 90, resetMs: 60_000 }));
+        await Promise.all(waiting);
+        expect(rec.grants.map((g) => g.at - T0)).toEqual([1000, 1000, 1000, 1000]);
+      });
+
       it("after the gate reopens, a server still refusing refuses one send, not every one that waited", async () => {
         const f = await fixture([{ limit: 100, windowMs: 1000 }]);
         (await f.pacer.acquire()).release(tooMany(1000));
