@@ -205,9 +205,11 @@ describe.skipIf(!hasRedis)("pacekeeper/redis: four processes sharing one key", (
           hooks: { wait: () => waits++ },
         });
         try {
-          // The key's state is still there (not expired as a whole)…
-          const [state] = await client.keys(`${prefix}*:s`);
-          expect(state).toBeDefined();
+          // The key's state is still there (not expired as a whole: it is kept a window and the grace
+          // after its last use, the others' last response)… unless the victim was killed so late that
+          // the others' last use came within the check's margin of the kill (a loaded machine).
+          const stateKept = ended + windowMs + graceMs > expired + 500;
+          if (stateKept) expect(await client.keys(`${prefix}*:s`)).toHaveLength(1);
           const before = server.audit({ key: apiKey }).length;
           const statuses = await Promise.all(
             Array.from({ length: limit }, async () => {
@@ -220,6 +222,8 @@ describe.skipIf(!hasRedis)("pacekeeper/redis: four processes sharing one key", (
           expect(waits).toBe(0);
           expect(server.audit({ key: apiKey }).length - before).toBe(limit);
           // …and, once the last release is written, holds no reservation: the dead process's are gone.
+          const [state] = await client.keys(`${prefix}*:s`);
+          expect(state).toBeDefined();
           await vi.waitFor(
             async () => {
               const saved = JSON.parse((await client.hget(state!, "s")) ?? "{}") as { inFlight?: unknown[] };
