@@ -36,7 +36,9 @@ function problemOf(value: unknown): string | undefined {
   if (typeof value === "number") return Number.isFinite(value) ? undefined : String(value);
   if (value instanceof Date) return "a Date (send a string, such as date.toISOString())";
   if (value === null || value === undefined) return String(value);
-  return Array.isArray(value) ? "an array inside an array" : `a ${typeof value}`;
+  if (Array.isArray(value)) return "an array inside an array";
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
 function issue(problem: string, path: PropertyKey[]): ValidationIssue {

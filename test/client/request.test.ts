@@ -112,6 +112,10 @@ describe("client.request", () => {
       .request({ path: "/b", query: { when: new Date() as never } })
       .catch((e: unknown) => e);
     expect(badQuery).toBeInstanceOf(RequestValidationError);
+    const objectInQuery = await client
+      .request({ path: "/b", query: { filter: { a: 1 } as never } })
+      .catch((e: unknown) => e);
+    expect((objectInQuery as Error).message).toMatch(/got an object/);
     expect(fetch.seen).toHaveLength(0);
   });
 
