@@ -397,14 +397,11 @@ function clientsOf(options: KeyPoolOptions): { clients: Client[]; clock: Clock; 
   if ("clients" in options && options.clients !== undefined) {
     if ("apiKeys" in options)
       throw new TypeError("Pass either `clients` or `apiKeys` to createKeyPool, not both");
-    const unknown = Object.keys(options).filter(
-      (k) => ![...COMMON_OPTION_NAMES, "clients", "clock"].includes(k),
-    );
-    if (unknown.length > 0) {
-      throw new TypeError(
-        `Unknown option \`${unknown[0]}\` in createKeyPool() options with \`clients\`; expected one of: clients, clock, concurrency`,
-      );
-    }
+    knownKeys("createKeyPool() options with `clients`", options, [
+      "clients",
+      "clock",
+      ...COMMON_OPTION_NAMES,
+    ]);
     const clients = [...nonEmptyArray("clients", options.clients)];
     for (const [i, client] of clients.entries()) {
       const c = plainObject(`clients[${i}]`, client);

@@ -58,7 +58,6 @@ export interface EngineState {
 
 /** The key-wide gate and bucket: those of a server that names no quota. */
 const KEY = "";
-const KEY_ONLY: readonly string[] = Object.freeze([KEY]);
 
 const SEND: Verdict = Object.freeze({ ok: true, probe: false });
 const SEND_PROBE: Verdict = Object.freeze({ ok: true, probe: true });
@@ -510,8 +509,8 @@ export class KeyEngine {
   }
 
   /** The gates a refusal closes: the buckets it named, or the key's. */
-  private gateNames(named: readonly string[]): readonly string[] {
-    return named.length > 0 && named.some((n) => n !== KEY) ? named : KEY_ONLY;
+  private gateNames(named: string[]): string[] {
+    return named.length > 0 && named.some((n) => n !== KEY) ? named : [KEY];
   }
 
   /** Whether the server was seen to count two routes against different buckets (GitHub's `search`). */
